@@ -1,0 +1,1 @@
+"""Generated gRPC modules of the STN API (`stn.proto`); regenerate with scripts/gen_protos.py."""
