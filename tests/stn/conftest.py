@@ -14,9 +14,10 @@ import pytest
 
 from stn.api import stn_pb2 as pb
 from stn.api import stn_pb2_grpc as pb_grpc
-from stn_testlib import (
+from tests.stn.stn_testlib import (
     AGENT_STAND_IN,
     CONTIV_STN,
+    NO_AGENT,
     Daemon,
     FakeNode,
     Processes,
@@ -25,9 +26,6 @@ from stn_testlib import (
     python,
     wait_for,
 )
-
-# Nothing answers on port 1: a daemon started with this URL sees a dead agent.
-NO_AGENT = "http://127.0.0.1:1/liveness"
 
 
 @pytest.fixture

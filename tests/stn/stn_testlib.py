@@ -21,6 +21,9 @@ PYTHON = str(REPO / ".venv" / "bin" / "python")
 
 T = TypeVar("T")
 
+# Nothing answers on port 1: a daemon started with this URL sees a dead agent.
+NO_AGENT = "http://127.0.0.1:1/liveness"
+
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), check=check, capture_output=True, text=True)
@@ -126,6 +129,15 @@ class FakeNode:
 def build_node() -> FakeNode:
     suffix = secrets.token_hex(4)
     node = FakeNode(ns=f"stnt-{suffix}-n", gw=f"stnt-{suffix}-g")
+    try:
+        _wire(node)
+    except BaseException:
+        destroy_node(node)
+        raise
+    return node
+
+
+def _wire(node: FakeNode) -> None:
     run("ip", "netns", "add", node.ns)
     run("ip", "netns", "add", node.gw)
     n, g = node.ns, node.gw
@@ -160,7 +172,6 @@ def build_node() -> FakeNode:
         wait_for(lambda dev=dev: any(a["scope"] == "link" and a["family"] == "inet6" for a in addresses(n, dev)),
                  10, f"the IPv6 link-local address of {dev}")
     wait_for(lambda: node.reaches("10.50.0.1"), 10, "the gateway to answer")
-    return node
 
 
 def destroy_node(node: FakeNode) -> None:
