@@ -1,0 +1,19 @@
+"""Renderers: pure functions from the agent's view to desired items."""
+
+from __future__ import annotations
+
+from vswitch.engine.item import Item
+from vswitch.render.node import render_node
+from vswitch.render.pods import render_pods
+from vswitch.view import AgentView
+
+
+def render_all(view: AgentView) -> dict[str, Item]:
+    items: dict[str, Item] = {}
+    for renderer in (render_node, render_pods):
+        for item in renderer(view):
+            items[item.key()] = item
+    return items
+
+
+__all__ = ["render_all"]

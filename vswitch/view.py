@@ -1,0 +1,30 @@
+"""The agent's view of the cluster: everything renderers read, nothing else.
+
+Owned by the event loop; renderers are pure functions of it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from model import NodeConfig, NodeRecord
+from vswitch.config import AgentConfig
+from vswitch.podstore import PodRecord
+
+
+@dataclass
+class NodeView:
+    record: NodeRecord
+    pod_subnet: ipaddress.IPv4Network
+    pod_gateway: ipaddress.IPv4Address
+
+
+@dataclass
+class AgentView:
+    config: AgentConfig
+    node: NodeView
+    pods: dict[str, PodRecord] = field(default_factory=dict)
+    # Every node's record by ID, this one included.
+    nodes: dict[int, NodeRecord] = field(default_factory=dict)
+    node_config: NodeConfig | None = None
