@@ -139,9 +139,12 @@ class VethHandler:
         is this very veth's peer."""
         try:
             pod = await self.netns.get(want.pod_netns)
-            async for link in await pod.link("get", ifname=want.pod_ifname):
-                if link.get("IFLA_LINK") == host_index:
+            index = await _ifindex(pod, want.pod_ifname)
+            async for link in await pod.link("dump"):
+                if link["index"] == index and link.get("IFLA_LINK") == host_index:
                     return link.get("IFLA_ADDRESS"), link.get("IFLA_MTU")
+        except LookupError:
+            return None
         except (NetnsGone, NetlinkError):
             return None
         return None
