@@ -12,6 +12,7 @@ import random
 from dataclasses import replace
 
 from .config import StandinConfig
+from .fib import interface_routes, special_routes
 from .model import (
     NO_INDEX,
     AfPacketInfo,
@@ -22,7 +23,6 @@ from .model import (
     IPNetwork,
     Neighbor,
     Route,
-    RouteOrigin,
     Table,
     TapInfo,
     VxlanInfo,
@@ -60,6 +60,9 @@ class DataplaneState:
         self.tables: dict[tuple[bool, int], Table] = {}
         self.neighbors: dict[tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address], Neighbor] = {}
         self._stats_index = 0
+        # host_if_name -> sw_if_index, so duplicate checks stay O(1) with
+        # thousands of pods.
+        self._af_packet_hosts: dict[str, int] = {}
         for is_ip6 in (False, True):
             self.tables[(is_ip6, 0)] = Table(0, is_ip6, self._default_table_name(is_ip6, 0), api_locked=False)
         self._add_interface(Interface(sw_if_index=0, name="local0", kind=InterfaceKind.LOCAL, mac=bytes(6), link_mtu=0, mtu=[0, 0, 0, 0]))
@@ -85,6 +88,8 @@ class DataplaneState:
 
     def _delete_interface(self, sw_if_index: int) -> None:
         interface = self.interfaces.pop(sw_if_index)
+        if interface.af_packet is not None:
+            self._af_packet_hosts.pop(interface.af_packet.host_if_name, None)
         for key in [k for k in self.neighbors if k[0] == sw_if_index]:
             del self.neighbors[key]
         for other in self.interfaces.values():
@@ -99,9 +104,6 @@ class DataplaneState:
         if interface is None:
             raise ApiError(retval, f"no interface {sw_if_index}")
         return interface
-
-    def interface_by_name(self, name: str) -> Interface | None:
-        return next((i for i in self.interfaces.values() if i.name == name), None)
 
     def set_flags(self, sw_if_index: int, admin_up: bool) -> None:
         interface = self.interface(sw_if_index)
@@ -227,13 +229,12 @@ class DataplaneState:
             mtu=[1500, 0, 0, 0],
             af_packet=info,
         )
+        self._af_packet_hosts[info.host_if_name] = interface.sw_if_index
         return interface.sw_if_index
 
     def _af_packet_by_host(self, host_if_name: str) -> Interface | None:
-        return next(
-            (i for i in self.interfaces.values() if i.af_packet is not None and i.af_packet.host_if_name == host_if_name),
-            None,
-        )
+        sw_if_index = self._af_packet_hosts.get(host_if_name)
+        return self.interfaces.get(sw_if_index) if sw_if_index is not None else None
 
     def af_packet_delete(self, host_if_name: str) -> None:
         interface = self._af_packet_by_host(host_if_name)
@@ -423,8 +424,6 @@ class DataplaneState:
         table = self.table(table_id, is_ip6)
         entries: dict[IPNetwork, Route] = {}
         if self.config.special_routes:
-            from .fib import interface_routes, special_routes
-
             for r in special_routes(table_id, is_ip6):
                 entries[r.prefix] = r
             for interface in self.interfaces.values():
