@@ -18,6 +18,8 @@ from cni.spec import CNIError
 
 
 def _read_stdin(command: str) -> bytes:
+    if sys.stdin is None:  # started with fd 0 closed
+        return b""
     # VERSION input is optional (it only carries cniVersion); never wait on a
     # terminal for it.
     if command == "VERSION" and sys.stdin.isatty():

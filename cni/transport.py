@@ -30,12 +30,9 @@ _TRANSIENT = frozenset({
     grpc.StatusCode.RESOURCE_EXHAUSTED,
     grpc.StatusCode.ABORTED,
 })
-_CHANNEL_OPTIONS = (
-    # A CNI invocation is one RPC: fail it now rather than let the channel's
-    # retry policy eat the runtime's time; the runtime retries on code 11.
-    ("grpc.enable_retries", 0),
-    ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-)
+# A CNI invocation is one RPC: fail it now rather than let the channel's retry
+# policy eat the runtime's time; the runtime retries on code 11.
+_CHANNEL_OPTIONS = (("grpc.enable_retries", 0),)
 
 
 class AgentError(Exception):
@@ -68,5 +65,4 @@ def call(socket_path: str, method: str, request: dict[str, Any], timeout: float)
                 msg = f"node agent at {socket_path} is unreachable"
             else:
                 msg = f"node agent failed {method}"
-            return_detail = f"{code.name}: {detail or ''}".rstrip(": ")
-            raise AgentError(transient, msg, return_detail) from exc
+            raise AgentError(transient, msg, f"{code.name}: {detail}" if detail else code.name) from exc
