@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from kvstore import EtcdConfig, KVStore, mark_and_sweep
+from lab.apiserver.cli import apiserver
 from lab.etcd import EtcdServer
 from model import NODE_RECORD, POD, KeySpace, NodeRecord, Pod
 
@@ -20,6 +21,9 @@ from model import NODE_RECORD, POD, KeySpace, NodeRecord, Pod
 @click.group(help="Single-machine lab: etcd, the Kubernetes API stand-in, the KSR, and nodes as network namespaces.")
 def main() -> None:
     pass
+
+
+main.add_command(apiserver)
 
 
 @main.command(help="Start a private etcd, store node and pod records through kvstore, watch them, sweep, stop.")
