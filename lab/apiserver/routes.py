@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from kvstore import EtcdUnavailable, KVStoreError
-from lab.apiserver import discovery
+from lab.apiserver import discovery, protobuf
 from lab.apiserver.errors import ApiError, bad_request, method_not_allowed, unavailable
 from lab.apiserver.operations import parse_resource_version
 from lab.apiserver.resources import ResourceType
@@ -170,8 +170,8 @@ async def _body(request: Request) -> Any:
     try:
         if content_type in ("application/yaml", "application/x-yaml", "text/yaml"):
             return yaml.safe_load(raw)
-        if "protobuf" in content_type:
-            raise ApiError(415, "UnsupportedMediaType", "this server speaks JSON, not protobuf")
+        if content_type == "application/vnd.kubernetes.protobuf":
+            return protobuf.decode_object(raw)
         return json.loads(raw)
     except (ValueError, yaml.YAMLError) as exc:
         raise bad_request(f"the body of the request could not be decoded: {exc}") from None
