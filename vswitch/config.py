@@ -74,7 +74,7 @@ class AddressPlan(BaseModel):
 
 
 class AgentConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     node_name: str = Field(min_length=1, max_length=253)
     etcd: EtcdConfig = EtcdConfig()
@@ -87,7 +87,17 @@ class AgentConfig(BaseModel):
     cni_socket: Path = Path("/var/run/contiv/cni.sock")
     rest_address: str = "127.0.0.1:9999"
     state_dir: Path = Path("/var/lib/contiv/agent")
-    pod_mtu: int = Field(default=1450, ge=576, le=9000)
+    # Node-to-node connectivity: a VXLAN full mesh, or direct routes via the
+    # other nodes' addresses for nodes on one L2 segment.
+    node_mesh: Literal["vxlan", "nooverlay"] = "vxlan"
+    # The interface that holds node_ip (the node's "NIC").
+    uplink_interface: str = "eth0"
+    uplink_mtu: int = Field(default=1500, ge=576, le=9216)
+    vxlan_vni: int = Field(default=10, ge=1, le=16777215)
+    vxlan_port: int = Field(default=4789, ge=1, le=65535)
+    # Pod interfaces' MTU; by default the uplink's, less the VXLAN overhead
+    # (50 bytes) when the mesh is VXLAN.
+    pod_mtu_override: int | None = Field(default=None, alias="pod_mtu", ge=576, le=9000)
     healing_interval: float = Field(default=30.0, gt=0)
     # Where pod network namespaces may live; a CNI request naming any other
     # path is refused.
@@ -99,6 +109,12 @@ class AgentConfig(BaseModel):
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"rest_address {self.rest_address!r} is not host:port")
         return self
+
+    @property
+    def pod_mtu(self) -> int:
+        if self.pod_mtu_override is not None:
+            return self.pod_mtu_override
+        return self.uplink_mtu - (50 if self.node_mesh == "vxlan" else 0)
 
     @property
     def rest_host(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vswitch.engine.item import Item
+from vswitch.render.mesh import render_mesh
 from vswitch.render.node import render_node
 from vswitch.render.pods import render_pods
 from vswitch.view import AgentView
@@ -10,7 +11,7 @@ from vswitch.view import AgentView
 
 def render_all(view: AgentView) -> dict[str, Item]:
     items: dict[str, Item] = {}
-    for renderer in (render_node, render_pods):
+    for renderer in (render_node, render_pods, render_mesh):
         for item in renderer(view):
             items[item.key()] = item
     return items

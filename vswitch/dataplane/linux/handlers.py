@@ -12,11 +12,12 @@ from typing import TypeVar
 from pyroute2 import AsyncIPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from vswitch.dataplane.linux.items import ROUTE_PROTO, Address, Neighbor, Route, Sysctl, Veth
+from vswitch.dataplane.linux.items import ROUTE_PROTO, Address, Fdb, Neighbor, Route, Sysctl, Veth, Vxlan
 from vswitch.dataplane.linux.netns import HOST, NetnsGone, NetnsHandles
 from vswitch.engine.item import Item
 
 NUD_PERMANENT = 0x80
+NTF_SELF = 0x02
 RT_SCOPE = {"universe": 0, "link": 253}
 RT_SCOPE_NAME = {v: k for k, v in RT_SCOPE.items()}
 RTNH_F_ONLINK = 4
@@ -24,6 +25,7 @@ MAIN_TABLE = 254
 # Host ends of pod veths are named with this prefix, so a dump finds the
 # agent's own links, including those whose pod is forgotten.
 VETH_PREFIX = "cv"
+VXLAN_IFNAME = "vxlan-contiv"
 
 I = TypeVar("I", bound=Item)
 _GONE = {errno.ENOENT, errno.ENODEV, errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENXIO}
@@ -271,8 +273,10 @@ class NeighborHandler:
                 raise
 
     async def dump(self, desired: Iterable[Neighbor]) -> list[Neighbor]:
+        grouped = _by_netns(desired)
+        grouped.setdefault(HOST, [])
         found = []
-        for netns, items in _by_netns(desired).items():
+        for netns, items in grouped.items():
             try:
                 ipr = await self.netns.get(netns)
                 names = await _link_names(ipr)
@@ -281,11 +285,103 @@ class NeighborHandler:
             except NetnsGone:
                 continue
             for item in items:
-                mac = present.get((item.ifname, item.ip))
+                mac = present.pop((item.ifname, item.ip), None)
                 if mac is not None:
                     found.append(item.model_copy(update={"mac": mac}))
+            if netns == HOST:
+                # Entries on the mesh device are all ours: report the stale ones too.
+                found.extend(Neighbor(netns=HOST, ifname=ifname, ip=ip, mac=mac, link_key="")
+                             for (ifname, ip), mac in present.items() if ifname == VXLAN_IFNAME and ip)
+        return found
+
+
+class VxlanHandler:
+    kind = Vxlan.kind
+
+    def __init__(self, netns: NetnsHandles) -> None:
+        self.netns = netns
+
+    async def create(self, item: Vxlan) -> None:
+        host = await self.netns.get(HOST)
+        spec = dict(ifname=item.ifname, kind="vxlan", vxlan_id=item.vni, vxlan_local=item.local_ip,
+                    vxlan_port=item.port, vxlan_learning=0, address=item.mac, mtu=item.mtu)
+        try:
+            await host.link("add", **spec)
+        except NetlinkError as exc:
+            if exc.code != errno.EEXIST:
+                raise
+            await self.delete(item)
+            await host.link("add", **spec)
+        await host.link("set", index=await _ifindex(host, item.ifname), state="up")
+
+    async def delete(self, item: Vxlan) -> None:
+        host = await self.netns.get(HOST)
+        try:
+            await host.link("del", index=await _ifindex(host, item.ifname))
+        except LookupError:
+            pass
+        except NetlinkError as exc:
+            if not _gone(exc):
+                raise
+
+    async def dump(self, desired: Iterable[Vxlan]) -> list[Vxlan]:
+        host = await self.netns.get(HOST)
+        found = []
+        async for link in await host.link("dump"):
+            if link.get("ifname") != VXLAN_IFNAME or link.get(("IFLA_LINKINFO", "IFLA_INFO_KIND")) != "vxlan":
+                continue
+            data = link.get(("IFLA_LINKINFO", "IFLA_INFO_DATA"))
+            found.append(Vxlan(ifname=VXLAN_IFNAME, vni=data.get("IFLA_VXLAN_ID"),
+                               local_ip=data.get("IFLA_VXLAN_LOCAL") or "", port=data.get("IFLA_VXLAN_PORT"),
+                               mac=link.get("IFLA_ADDRESS"), mtu=link.get("IFLA_MTU")))
+        return found
+
+
+class FdbHandler:
+    kind = Fdb.kind
+
+    def __init__(self, netns: NetnsHandles) -> None:
+        self.netns = netns
+
+    async def create(self, item: Fdb) -> None:
+        host = await self.netns.get(HOST)
+        # NTF_SELF: the entry belongs to the VXLAN device itself, not to a
+        # bridge it is a port of; the kernel refuses a replace without it.
+        await host.fdb("replace", ifindex=await _ifindex(host, item.ifname), lladdr=item.mac, dst=item.dst,
+                       state=NUD_PERMANENT, flags=NTF_SELF)
+
+    async def update(self, old: Fdb, new: Fdb) -> None:
+        await self.create(new)
+
+    async def delete(self, item: Fdb) -> None:
+        host = await self.netns.get(HOST)
+        try:
+            await host.fdb("del", ifindex=await _ifindex(host, item.ifname), lladdr=item.mac, dst=item.dst,
+                           flags=NTF_SELF)
+        except LookupError:
+            pass
+        except NetlinkError as exc:
+            if not _gone(exc):
+                raise
+
+    async def dump(self, desired: Iterable[Fdb]) -> list[Fdb]:
+        wanted = {item.key(): item for item in desired}
+        host = await self.netns.get(HOST)
+        try:
+            index = await _ifindex(host, VXLAN_IFNAME)
+        except LookupError:
+            return []
+        found = []
+        async for entry in await host.fdb("dump", ifindex=index):
+            dst, mac = entry.get("NDA_DST"), entry.get("NDA_LLADDR")
+            if entry.get("ifindex") != index or not dst or not entry["state"] & NUD_PERMANENT:
+                continue
+            item = Fdb(ifname=VXLAN_IFNAME, mac=mac, dst=dst, link_key="")
+            want = wanted.get(item.key())
+            found.append(item.model_copy(update={"link_key": want.link_key}) if want else item)
         return found
 
 
 def linux_handlers(netns: NetnsHandles) -> list:
-    return [SysctlHandler(), VethHandler(netns), AddressHandler(netns), RouteHandler(netns), NeighborHandler(netns)]
+    return [SysctlHandler(), VethHandler(netns), AddressHandler(netns), RouteHandler(netns), NeighborHandler(netns),
+            VxlanHandler(netns), FdbHandler(netns)]

@@ -54,7 +54,7 @@ class Address(Item):
         return f"linux/address/{ns_tag(self.netns)}/{self.ifname}/{self.cidr}"
 
     def deps(self) -> tuple[str, ...]:
-        return (self.link_key,)
+        return (self.link_key,) if self.link_key else ()
 
     link_key: str
 
@@ -75,7 +75,7 @@ class Route(Item):
         return f"linux/route/{ns_tag(self.netns)}/{self.dst}"
 
     def deps(self) -> tuple[str, ...]:
-        return (self.link_key, *self.after)
+        return tuple(k for k in (self.link_key, *self.after) if k)
 
 
 class Neighbor(Item):
@@ -92,4 +92,36 @@ class Neighbor(Item):
         return f"linux/neighbor/{ns_tag(self.netns)}/{self.ifname}/{self.ip}"
 
     def deps(self) -> tuple[str, ...]:
-        return (self.link_key,)
+        return (self.link_key,) if self.link_key else ()
+
+
+class Vxlan(Item):
+    """The node's VXLAN device: one for the whole mesh, learning off; remote
+    nodes are reached through static FDB and neighbour entries."""
+
+    kind: ClassVar[str] = "linux.vxlan"
+    ifname: str
+    vni: int
+    local_ip: str
+    port: int
+    mac: str
+    mtu: int
+
+    def key(self) -> str:
+        return f"linux/vxlan/{self.ifname}"
+
+
+class Fdb(Item):
+    """A static forwarding entry: frames for `mac` go to the node at `dst`."""
+
+    kind: ClassVar[str] = "linux.fdb"
+    ifname: str
+    mac: str
+    dst: str
+    link_key: str
+
+    def key(self) -> str:
+        return f"linux/fdb/{self.ifname}/{self.mac}"
+
+    def deps(self) -> tuple[str, ...]:
+        return (self.link_key,) if self.link_key else ()

@@ -1,0 +1,160 @@
+"""Handlers for VRF tables, routes and static neighbours."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from vswitch.dataplane.vpp.connection import VppApiError, VppConnection
+from vswitch.dataplane.vpp.ifindex import InterfaceIndex
+from vswitch.dataplane.vpp.items import TAG_PREFIX, VppNeighbor, VppRoute, VrfTable
+
+NO_INDEX = 0xFFFFFFFF
+FIB_PATH_TYPE_NORMAL = 0
+FIB_PATH_NH_PROTO_IP4 = 0
+IP_NEIGHBOR_FLAG_STATIC = 1
+ADDRESS_IP4 = 0
+RETVAL_NO_SUCH_ENTRY = -6
+RETVAL_INVALID_SW_IF_INDEX = -2
+# vpp_papi packs a fib_path only when its label stack has all 16 entries.
+EMPTY_LABEL_STACK = [{"is_uniform": 0, "label": 0, "ttl": 0, "exp": 0}] * 16
+ANY_IP4 = ipaddress.IPv4Address(0)
+
+
+class TableHandler:
+    kind = VrfTable.kind
+
+    def __init__(self, vpp: VppConnection) -> None:
+        self.vpp = vpp
+
+    async def create(self, item: VrfTable) -> None:
+        # Adding an existing table only takes the API's lock on it again.
+        await self.vpp.call("ip_table_add_del", is_add=True,
+                            table={"table_id": item.table_id, "is_ip6": False, "name": item.name})
+
+    async def delete(self, item: VrfTable) -> None:
+        await self.vpp.call("ip_table_add_del", is_add=False,
+                            table={"table_id": item.table_id, "is_ip6": False, "name": item.name})
+
+    async def dump(self, desired: Iterable[VrfTable]) -> list[VrfTable]:
+        wanted = {item.table_id for item in desired}
+        found = []
+        for d in await self.vpp.dump("ip_table_dump"):
+            table_id, name = int(d.table.table_id), str(d.table.name).rstrip("\x00")
+            if d.table.is_ip6 or table_id == 0:
+                continue
+            if table_id in wanted or name.startswith(TAG_PREFIX):
+                found.append(VrfTable(table_id=table_id, name=name))
+        return found
+
+
+def route_message(item: VppRoute, sw_if_index: int) -> dict[str, object]:
+    next_hop = {"ip4": ipaddress.IPv4Address(item.next_hop)} if item.next_hop else {}
+    path = {"sw_if_index": sw_if_index, "table_id": item.table_id, "rpf_id": 0, "weight": 1, "preference": 0,
+            "type": FIB_PATH_TYPE_NORMAL, "flags": 0, "proto": FIB_PATH_NH_PROTO_IP4,
+            "nh": {"address": next_hop}, "n_labels": 0, "label_stack": EMPTY_LABEL_STACK}
+    return {"table_id": item.table_id, "prefix": item.dst, "n_paths": 1, "paths": [path]}
+
+
+class RouteHandler:
+    """Routes in the tables the agent renders into.
+
+    A dump cannot ask VPP who made a route, so a route counts as the agent's
+    when it is in a table the agent renders into, has one normal path out of
+    one of the agent's tagged interfaces, and is not what VPP derives from an
+    interface address itself (the attached subnet and the local host route).
+    """
+
+    kind = VppRoute.kind
+
+    def __init__(self, vpp: VppConnection, ifindex: InterfaceIndex, tables: Iterable[int] = (0,)) -> None:
+        self.vpp = vpp
+        self.ifindex = ifindex
+        self.tables = set(tables)
+
+    async def create(self, item: VppRoute) -> None:
+        sw_if_index = await self.ifindex.index(item.tag)
+        # A replace (is_multipath false) makes a retry after a crash harmless.
+        await self.vpp.call("ip_route_add_del", is_add=True, is_multipath=False,
+                            route=route_message(item, sw_if_index))
+
+    async def update(self, old: VppRoute, new: VppRoute) -> None:
+        if (old.table_id, old.dst) != (new.table_id, new.dst):
+            await self.delete(old)
+        await self.create(new)
+
+    async def delete(self, item: VppRoute) -> None:
+        # VPP deletes the prefix's route whatever its paths; a missing one is no error.
+        await self.vpp.call("ip_route_add_del", is_add=False, is_multipath=False,
+                            route={"table_id": item.table_id, "prefix": item.dst, "n_paths": 0, "paths": []})
+
+    async def dump(self, desired: Iterable[VppRoute]) -> list[VppRoute]:
+        wanted = {item.key(): item for item in desired}
+        interfaces = await self.ifindex.dump()
+        tags = {info.sw_if_index: tag for tag, info in interfaces.items()}
+        derived: set[str] = set()
+        for info in interfaces.values():
+            for d in await self.vpp.dump("ip_address_dump", sw_if_index=info.sw_if_index, is_ipv6=False):
+                address = ipaddress.ip_interface(str(d.prefix))
+                derived.update((str(address.network), f"{address.ip}/32"))
+        found = []
+        for table_id in sorted(self.tables | {item.table_id for item in wanted.values()}):
+            routes = await self.vpp.dump("ip_route_dump", table={"table_id": table_id, "is_ip6": False, "name": ""})
+            for d in routes:
+                route = d.route
+                dst = str(route.prefix)
+                if len(route.paths) != 1 or dst in derived:
+                    continue
+                path = route.paths[0]
+                tag = tags.get(int(path.sw_if_index))
+                if int(path.type) != FIB_PATH_TYPE_NORMAL or tag is None:
+                    continue
+                next_hop = path.nh.address.ip4
+                item = VppRoute(table_id=table_id, dst=dst, tag=tag,
+                                next_hop="" if next_hop == ANY_IP4 else str(next_hop))
+                want = wanted.get(item.key())
+                if want is not None:
+                    # Dependencies are the renderer's, not VPP's: adopt them.
+                    item = item.model_copy(update={"after": want.after})
+                found.append(item)
+        return found
+
+
+class NeighborHandler:
+    kind = VppNeighbor.kind
+
+    def __init__(self, vpp: VppConnection, ifindex: InterfaceIndex) -> None:
+        self.vpp = vpp
+        self.ifindex = ifindex
+
+    async def _set(self, item: VppNeighbor, sw_if_index: int, is_add: bool) -> None:
+        await self.vpp.call("ip_neighbor_add_del", is_add=is_add, neighbor={
+            "sw_if_index": sw_if_index, "flags": IP_NEIGHBOR_FLAG_STATIC, "mac_address": item.mac,
+            "ip_address": item.ip})
+
+    async def create(self, item: VppNeighbor) -> None:
+        await self._set(item, await self.ifindex.index(item.tag), is_add=True)
+
+    async def update(self, old: VppNeighbor, new: VppNeighbor) -> None:
+        await self.create(new)
+
+    async def delete(self, item: VppNeighbor) -> None:
+        sw_if_index = await self.ifindex.lookup(item.tag)
+        if sw_if_index is None:
+            return
+        try:
+            await self._set(item, sw_if_index, is_add=False)
+        except VppApiError as exc:
+            if exc.retval not in (RETVAL_NO_SUCH_ENTRY, RETVAL_INVALID_SW_IF_INDEX):
+                raise
+
+    async def dump(self, desired: Iterable[VppNeighbor]) -> list[VppNeighbor]:
+        tags = {info.sw_if_index: tag for tag, info in (await self.ifindex.dump()).items()}
+        found = []
+        for d in await self.vpp.dump("ip_neighbor_dump", sw_if_index=NO_INDEX, af=ADDRESS_IP4):
+            n = d.neighbor
+            tag = tags.get(int(n.sw_if_index))
+            if tag is None or not int(n.flags) & IP_NEIGHBOR_FLAG_STATIC:
+                continue
+            found.append(VppNeighbor(tag=tag, ip=str(n.ip_address), mac=str(n.mac_address)))
+        return found
