@@ -98,6 +98,7 @@ class Registry:
         self._builtin: dict[tuple[str, str, str], ResourceType] = {
             (r.group, r.version, r.plural): r for r in BUILTIN}
         self._custom: dict[str, list[ResourceType]] = {}
+        self._crds: dict[str, dict[str, Any]] = {}
 
     def _all(self) -> list[ResourceType]:
         custom = [r for types in self._custom.values() for r in types]
@@ -132,6 +133,7 @@ class Registry:
         """Serve what a CRD defines (replacing what an older copy of it defined)."""
         types = list(types_of_crd(crd))
         name = crd.get("metadata", {}).get("name", "")
+        self._crds[name] = crd
         if types:
             self._custom[name] = types
         else:
@@ -139,8 +141,14 @@ class Registry:
 
     def remove_crd(self, name: str) -> None:
         self._custom.pop(name, None)
+        self._crds.pop(name, None)
+
+    def crd_object(self, name: str) -> dict[str, Any] | None:
+        return self._crds.get(name)
 
     def replace_crds(self, crds: Iterable[dict[str, Any]]) -> None:
+        crds = list(crds)
+        self._crds = {crd["metadata"]["name"]: crd for crd in crds}
         fresh = {crd["metadata"]["name"]: list(types_of_crd(crd)) for crd in crds}
         self._custom = {name: types for name, types in fresh.items() if types}
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from kvstore import EtcdUnavailable, KVStoreError
-from lab.apiserver import discovery, protobuf
+from lab.apiserver import discovery, protobuf, tables
 from lab.apiserver.errors import ApiError, bad_request, method_not_allowed, unavailable
 from lab.apiserver.operations import parse_resource_version
 from lab.apiserver.resources import ResourceType
@@ -199,6 +199,8 @@ async def _serve(server: ApiServer, request: Request, target: Target) -> Respons
         limit = _int(query.get("limit"), "limit")
         listed = await ops.list(resource, namespace, labels, fields, query.get("resourceVersion", ""),
                                 query.get("resourceVersionMatch", ""), limit, query.get("continue", ""))
+        if tables.wants_table(request.headers.get("accept", "")):
+            return json_response(tables.table(server.registry, resource, listed["items"], listed["metadata"]))
         return json_response(listed)
     if name is None:
         if method == "POST":
@@ -214,7 +216,11 @@ async def _serve(server: ApiServer, request: Request, target: Target) -> Respons
     if resource.namespaced and namespace is None:
         raise _no_such_path()
     if method == "GET":
-        return json_response(await ops.get(resource, namespace, name))
+        obj = await ops.get(resource, namespace, name)
+        if tables.wants_table(request.headers.get("accept", "")) and target.subresource is None:
+            meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            return json_response(tables.table(server.registry, resource, [obj], meta))
+        return json_response(obj)
     if method == "PUT":
         return json_response(await ops.update(resource, namespace, name, await _body(request),
                                               target.subresource, dry_run))
@@ -275,4 +281,7 @@ async def _watch(server: ApiServer, request: Request, resource: ResourceType, na
     spec = WatchSpec(resource=resource, prefix=prefix, start_revision=start + 1, match=match, timeout=timeout,
                      bookmarks=_flag(query.get("allowWatchBookmarks")),
                      bookmark_interval=server.bookmark_interval, initial=initial)
+    if tables.wants_table(request.headers.get("accept", "")):
+        spec.render = lambda obj: tables.table(server.registry, resource, [obj], {
+            "resourceVersion": obj["metadata"].get("resourceVersion", "")})
     return StreamingResponse(watch_events(server.kv, spec), media_type="application/json")

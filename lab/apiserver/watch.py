@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,8 @@ class WatchSpec:
     # Synthetic ADDED events sent first (a watch without a resourceVersion
     # starts with the current state, as in Kubernetes).
     initial: list[Obj]
+    # How an object goes on the wire (itself, or a one-row Table for kubectl get -w).
+    render: Callable[[Obj], Obj] = lambda obj: obj
 
 
 def event_line(kind: str, obj: Obj) -> bytes:
@@ -68,7 +70,7 @@ class _End:
 
 async def watch_events(kv: KVStore, spec: WatchSpec) -> AsyncIterator[bytes]:
     for obj in spec.initial:
-        yield event_line("ADDED", present(spec.resource, obj))
+        yield event_line("ADDED", spec.render(present(spec.resource, obj)))
     async for line in _Stream(kv, spec).run():
         yield line
 
@@ -188,13 +190,13 @@ class _Stream:
                 old = _stub_from_key(kv.key.decode(), resource)
             # A deleted object is reported at the revision of its deletion.
             old["metadata"]["resourceVersion"] = str(kv.mod_revision)
-            return [event_line("DELETED", present(resource, old))] if match(old) else []
+            return [event_line("DELETED", self.spec.render(present(resource, old)))] if match(old) else []
         new = decode(kv.value, kv.mod_revision)
         was, now = old is not None and match(old), match(new)
         if now:
-            return [event_line("MODIFIED" if was else "ADDED", present(resource, new))]
+            return [event_line("MODIFIED" if was else "ADDED", self.spec.render(present(resource, new)))]
         if was:
-            return [event_line("DELETED", present(resource, new))]
+            return [event_line("DELETED", self.spec.render(present(resource, new)))]
         return []
 
     async def _read(self, call: Any) -> None:

@@ -88,6 +88,12 @@ def test_kubectl_create_get_apply_delete(apiserver: ApiServerProcess, tmp_path: 
         assert svc["spec"]["clusterIP"].startswith("10.") and svc["spec"]["ports"][0]["targetPort"] == 80
         listed = kubectl(apiserver, tmp_path, "get", "pods,services,networkpolicies")
         assert "pod/web" in listed.stdout and "service/web" in listed.stdout
+        # Server-side printing: the columns kubectl shows for a real cluster.
+        wide = kubectl(apiserver, tmp_path, "get", "pods", "-o", "wide").stdout.splitlines()
+        assert wide[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+        assert wide[1].split()[:3] == ["web", "0/1", "Pending"] and wide[1].split()[-1] == "node-a"
+        services = kubectl(apiserver, tmp_path, "get", "services").stdout.splitlines()
+        assert services[1].split()[:2] == ["web", "ClusterIP"] and "80/TCP" in services[1]
 
         missing = kubectl(apiserver, tmp_path, "get", "pod", "nope", check=False)
         assert missing.returncode != 0 and 'pods "nope" not found' in missing.stderr
