@@ -48,6 +48,10 @@ _STRIP_ROUNDS = 3
 _KERNEL_PROTOCOL = 2
 
 
+class ForeignRecords(RuntimeError):
+    """The state directory holds records of another network namespace."""
+
+
 class Manager:
     def __init__(self, host: NetlinkHost, store: StateStore) -> None:
         self._host = host
@@ -174,7 +178,15 @@ class Manager:
 
     async def recover(self) -> None:
         """Loads the records a previous run left and finishes what it was doing."""
-        for record in await asyncio.to_thread(self._store.load_all):
+        records = await asyncio.to_thread(self._store.load_all)
+        foreign = sorted({r.netns or "(the host)" for r in records if r.netns != self._host.netns})
+        if foreign:
+            # Restoring them here would configure same-named links of the wrong node.
+            raise ForeignRecords(
+                f"{self._store.directory} holds interfaces stolen in network namespace {', '.join(foreign)}, "
+                f"this daemon runs in {self._host.netns or 'the host namespace'}"
+            )
+        for record in records:
             self._records[record.interface_name] = record
             if record.phase is Phase.STOLEN:
                 log.info("recovered stolen %s", describe(record))

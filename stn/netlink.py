@@ -64,7 +64,8 @@ class NetlinkHost:
     async def open(self) -> None:
         # flags=0: a missing namespace is an error, never silently created.
         self._ipr = AsyncIPRoute(netns=self.netns, flags=0)
-        await self._ipr.link("dump")  # fails now, not on the first request, if unusable
+        # Fails now, not on the first request, if the namespace is unusable.
+        [link async for link in await self._ipr.link("dump")]
         if self.netns is None:
             self._ethtool = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         else:
@@ -227,6 +228,13 @@ class NetlinkHost:
         return index
 
     async def restore_addresses(self, index: int, addresses: Iterable[SavedAddress], keep_forever: bool) -> None:
+        """Adds the saved addresses back with their flags, scope, label and lifetimes.
+
+        keep_forever: how much of a DHCP lease is left is unknown at restore
+        time and the DHCP client that held it may be gone; an address that
+        expires would cut the node off again, so a DHCP interface gets its
+        addresses back as permanent until its DHCP client renews them.
+        """
         for addr in addresses:
             spec: dict[str, Any] = {
                 "index": index,

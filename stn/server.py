@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import socket
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -22,7 +23,7 @@ from stn import convert
 from stn.api import stn_pb2 as pb
 from stn.api import stn_pb2_grpc as pb_grpc
 from stn.errors import InvalidRequest, StnError
-from stn.manager import Manager
+from stn.manager import ForeignRecords, Manager
 from stn.models import DaemonConfig, StealRequest
 from stn.netlink import NetlinkHost
 from stn.store import StateStore
@@ -88,6 +89,8 @@ def _prepare_socket(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() and not path.is_symlink():
         return
+    if not stat.S_ISSOCK(path.lstat().st_mode):
+        raise StartupError(f"{path} exists and is not a socket; refusing to replace it")
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
@@ -129,11 +132,16 @@ async def serve(config: DaemonConfig) -> None:
     socket_path = Path(config.socket_path).absolute()
     server = grpc.aio.server()
     watchdog_task: asyncio.Task[None] | None = None
+    bound = False
     try:
         manager = Manager(host, store)
-        await manager.recover()
+        try:
+            await manager.recover()
+        except ForeignRecords as exc:
+            raise StartupError(str(exc)) from None
         pb_grpc.add_STNServicer_to_server(StnService(manager), server)
         await _bind(server, socket_path)
+        bound = True
         watchdog = Watchdog(manager, config.agent_liveness_url, config.grace_period,
                             config.dead_after, config.probe_interval)
         watchdog_task = asyncio.create_task(watchdog.run(), name="watchdog")
@@ -145,8 +153,9 @@ async def serve(config: DaemonConfig) -> None:
         if watchdog_task is not None:
             watchdog_task.cancel()
         await server.stop(_STOP_GRACE)
-        if socket_path.exists():
-            socket_path.unlink()
+        if bound:
+            # Only our own socket: a failed start must not unlink another daemon's.
+            socket_path.unlink(missing_ok=True)
         host.close()
         store.unlock()
 

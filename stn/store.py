@@ -20,7 +20,8 @@ from stn.models import StolenInterface, validate_interface_name
 log = logging.getLogger(__name__)
 
 _SUFFIX = ".json"
-_TMP_PREFIX = ".tmp-"
+# A temp file ends in ".json.tmp", which no record file (ending ".json") can.
+_TMP_SUFFIX = ".tmp"
 _LOCK_NAME = ".lock"
 
 
@@ -54,7 +55,7 @@ class StateStore:
 
     def save(self, record: StolenInterface) -> None:
         target = self.path_of(record.interface_name)
-        tmp = self.directory / f"{_TMP_PREFIX}{target.name}"
+        tmp = target.with_name(target.name + _TMP_SUFFIX)
         data = record.model_dump_json(indent=2).encode()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -84,7 +85,7 @@ class StateStore:
         if not self.directory.is_dir():
             return records
         for path in sorted(self.directory.iterdir()):
-            if path.name.startswith(_TMP_PREFIX):
+            if path.name.endswith(_SUFFIX + _TMP_SUFFIX):
                 # The rename never happened, so the previous record is intact.
                 log.info("removing %s left by an interrupted write", path)
                 path.unlink(missing_ok=True)

@@ -12,6 +12,9 @@ import grpc
 import httpx
 import pytest
 
+# Plain asserts in the helpers then show the differing snapshots.
+pytest.register_assert_rewrite("tests.stn.stn_testlib")
+
 from stn.api import stn_pb2 as pb
 from stn.api import stn_pb2_grpc as pb_grpc
 from tests.stn.stn_testlib import (

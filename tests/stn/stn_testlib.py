@@ -121,6 +121,17 @@ class FakeNode:
     def restored_to(self, dev: str, before: Snapshot) -> bool:
         return self.snapshot(dev) == before
 
+    def wait_restored(self, dev: str, before: Snapshot, timeout: float = 10) -> None:
+        """Polls until `dev` looks exactly as in `before`; on timeout shows the difference."""
+        try:
+            wait_for(lambda: self.restored_to(dev, before), timeout, f"{dev} to be restored")
+        except AssertionError:
+            now = self.snapshot(dev)
+            assert now.link == before.link
+            assert now.addresses == before.addresses
+            assert now.routes == before.routes
+            raise
+
     def reaches(self, address: str) -> bool:
         """Whether the node gets an answer from `address` (a TCP reset counts)."""
         return run("ip", "netns", "exec", self.ns, python(), "-c", _REACH, address, check=False).returncode == 0
@@ -135,6 +146,12 @@ def build_node() -> FakeNode:
         destroy_node(node)
         raise
     return node
+
+
+def _ipv6_settled(netns: str, dev: str) -> bool:
+    raw = json.loads(ip(netns, "-j", "addr", "show", "dev", dev))[0]["addr_info"]
+    link_local = [a for a in raw if a["family"] == "inet6" and a["scope"] == "link"]
+    return bool(link_local) and not any(a.get("tentative") for a in raw)
 
 
 def _wire(node: FakeNode) -> None:
@@ -166,11 +183,11 @@ def _wire(node: FakeNode) -> None:
     ip(n, "link", "set", "nic1", "up")
     ip(n, "addr", "add", "10.51.0.2/24", "dev", "nic1")
     ip(n, "route", "add", "10.71.0.0/16", "via", "10.51.0.1", "metric", "7")
-    # Link-local addresses appear after the links come up; wait so the
-    # "before" snapshots hold them.
+    # Link-local addresses appear after the links come up, and their local
+    # routes only after duplicate address detection; wait for both so the
+    # "before" snapshots are settled.
     for dev in node.nics:
-        wait_for(lambda dev=dev: any(a["scope"] == "link" and a["family"] == "inet6" for a in addresses(n, dev)),
-                 10, f"the IPv6 link-local address of {dev}")
+        wait_for(lambda dev=dev: _ipv6_settled(n, dev), 10, f"the IPv6 link-local address of {dev}")
     wait_for(lambda: node.reaches("10.50.0.1"), 10, "the gateway to answer")
 
 

@@ -42,7 +42,7 @@ def test_steal_show_release(node, start_daemon):
     released = cli("release", "nic0", *sock)
     assert released.returncode == 0, released.stderr
     assert "released nic0" in released.stdout
-    wait_for(lambda: node.restored_to("nic0", before), 10, "nic0 to be restored")
+    node.wait_restored("nic0", before)
     assert cli("show", *sock).stdout.strip() == "no stolen interfaces"
 
 

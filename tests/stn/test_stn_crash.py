@@ -38,7 +38,7 @@ async def test_crash_during_steal_is_rolled_back_on_restart(node, start_daemon, 
 
     restarted = start_daemon()
     # The caller never got a reply, so nobody relies on the steal: it is undone.
-    wait_for(lambda: node.restored_to("nic0", before), 10, "nic0 to be rolled back")
+    node.wait_restored("nic0", before)
     assert not crashing.record_path("nic0").exists()
     async with StnClient(str(restarted.socket)) as stn:
         assert await stn.list() == []
@@ -46,7 +46,7 @@ async def test_crash_during_steal_is_rolled_back_on_restart(node, start_daemon, 
         await stn.steal("nic0")
         assert node.stripped("nic0")
         await stn.release("nic0")
-    wait_for(lambda: node.restored_to("nic0", before), 10, "nic0 to be restored")
+    node.wait_restored("nic0", before)
 
 
 async def test_kill_after_steal_keeps_the_record_and_release_works(node, start_daemon):
@@ -62,7 +62,7 @@ async def test_kill_after_steal_keeps_the_record_and_release_works(node, start_d
         assert await stn.info("nic0") == saved
         assert node.stripped("nic0")  # a restart alone gives nothing back
         await stn.release("nic0")
-    wait_for(lambda: node.restored_to("nic0", before), 10, "nic0 to be restored")
+    node.wait_restored("nic0", before)
     assert not restarted.record_path("nic0").exists()
 
 
@@ -80,7 +80,7 @@ async def test_crash_during_release_is_finished_on_restart(node, start_daemon, p
     assert _phase_on_disk(crashing, "nic0") == Phase.RESTORING.value
 
     restarted = start_daemon()
-    wait_for(lambda: node.restored_to("nic0", before), 10, "the restore to be finished")
+    node.wait_restored("nic0", before)
     assert not crashing.record_path("nic0").exists()
     async with StnClient(str(restarted.socket)) as stn:
         assert await stn.list() == []
@@ -96,7 +96,7 @@ async def test_restarted_daemon_keeps_watching(node, start_daemon):
     daemon.wait_exit(10)
 
     start_daemon(agent_url=NO_AGENT, grace=0.5, dead_after=0.5, interval=0.1)
-    wait_for(lambda: node.restored_to("nic0", before), 10, "the watchdog to restore nic0")
+    node.wait_restored("nic0", before)
 
 
 async def test_leftovers_of_an_interrupted_write_do_not_break_recovery(node, start_daemon):
@@ -106,7 +106,7 @@ async def test_leftovers_of_an_interrupted_write_do_not_break_recovery(node, sta
     daemon.proc.send_signal(signal.SIGKILL)
     daemon.wait_exit(10)
     # A crash between writing the temp file and the rename leaves this behind.
-    torn = daemon.state_dir / ".tmp-nic0.json"
+    torn = daemon.state_dir / "nic0.json.tmp"
     torn.write_text('{"interface_name": "nic0", "pha')
 
     restarted = start_daemon()

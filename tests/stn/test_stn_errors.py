@@ -69,4 +69,4 @@ async def test_release_while_the_link_is_away_is_a_failed_precondition(node, sta
 
         ip(node.gw, "link", "set", "nic1", "netns", node.ns)
         await stn.release("nic1")
-    wait_for(lambda: node.restored_to("nic1", before), 10, "nic1 to be restored")
+    node.wait_restored("nic1", before)

@@ -94,7 +94,7 @@ async def test_release_restores_exactly_what_was_there(node, start_daemon):
         assert err.value.code.name == "NOT_FOUND"
         assert await stn.list() == []
 
-    wait_for(lambda: node.restored_to("nic0", before), 10, "nic0 to be restored exactly")
+    node.wait_restored("nic0", before)
     assert node.reaches("10.50.0.1")
     assert node.reaches("fd00:50::1")
     assert node.reaches("10.70.0.1")
@@ -113,7 +113,7 @@ async def test_concurrent_steals_and_releases_of_two_nics(node, start_daemon):
         assert [r.interface_name for r in await stn.list()] == ["nic0", "nic1"]
         await asyncio.gather(stn.release("nic0"), stn.release("nic1"))
     for dev in node.nics:
-        wait_for(lambda dev=dev: node.restored_to(dev, before[dev]), 10, f"{dev} to be restored")
+        node.wait_restored(dev, before[dev])
 
 
 async def test_socket_is_private_to_root(node, start_daemon):
@@ -139,7 +139,7 @@ async def test_sigterm_stops_cleanly_and_keeps_the_record(node, start_daemon):
     async with StnClient(str(restarted.socket)) as stn:
         assert await stn.info("nic0") == saved
         await stn.release("nic0")
-    wait_for(lambda: node.restored_to("nic0", before), 10, "nic0 to be restored")
+    node.wait_restored("nic0", before)
 
 
 def test_ip_route_snapshot_sees_the_gateway_routes(node):

@@ -33,7 +33,7 @@ async def test_agent_killed_restores_the_nic(node, start_daemon, agent):
         agent.proc.send_signal(signal.SIGKILL)
         agent.proc.wait(10)
         killed_at = time.monotonic()
-        wait_for(lambda: node.restored_to("nic0", before), 10, "the watchdog to restore nic0")
+        node.wait_restored("nic0", before)
         # Within the dead time plus a couple of probe rounds, not "eventually".
         assert time.monotonic() - killed_at < DEAD_AFTER + 5 * INTERVAL + 2
         assert await stn.list() == []
@@ -46,6 +46,6 @@ async def test_agent_that_never_comes_up_gets_the_grace_period_then_restore(node
     async with StnClient(str(daemon.socket)) as stn:
         await stn.steal("nic0")
         stolen_at = time.monotonic()
-    wait_for(lambda: node.restored_to("nic0", before), 10, "the watchdog to restore nic0")
+    node.wait_restored("nic0", before)
     # Never before the agent had its grace period and the dead time.
     assert time.monotonic() - stolen_at >= GRACE + DEAD_AFTER
