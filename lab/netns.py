@@ -5,6 +5,7 @@ Development tooling: drives iproute2 with argument lists (never a shell).
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -58,3 +59,15 @@ def link_to_host(netns: str, host_ifname: str, host_cidr: str, node_cidr: str, g
 def exec_in(netns: str, *command: str) -> list[str]:
     """The argument list that runs `command` inside `netns`."""
     return ["ip", "netns", "exec", netns, *command]
+
+
+def netns_pids(name: str) -> list[int]:
+    """Processes whose network namespace is `name`."""
+    listed = ip("netns", "pids", name, check=False).stdout.split()
+    return [int(pid) for pid in listed if pid.isdigit()]
+
+
+def list_links(prefix: str, netns: str | None = None) -> list[str]:
+    """Names of the links (in the host namespace, or `netns`) starting with `prefix`."""
+    listed = json.loads(ip("-j", "link", "show", netns=netns, check=False).stdout or "[]")
+    return [link["ifname"] for link in listed if link.get("ifname", "").startswith(prefix)]
