@@ -8,9 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import logging
 import random
-import string
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -28,8 +26,6 @@ from lab.apiserver.resources import CRD_GROUP, Registry, ResourceType
 from lab.apiserver.selectors import FieldSelector, LabelSelector
 from lab.apiserver.storage import Storage, Stored, encode
 from lab.apiserver.validation import validate, validate_namespace_name
-
-log = logging.getLogger(__name__)
 
 Obj = dict[str, Any]
 
@@ -113,6 +109,10 @@ class Operations:
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now()
         meta["generation"] = 1
+        if resource.crd and "status" in resource.subresources:
+            # As for built-in kinds: with a status subresource, status is not
+            # the creator's to set.
+            obj.pop("status", None)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         for _ in range(_RETRIES):
             candidate = copy.deepcopy(obj)

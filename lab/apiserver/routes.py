@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
 from kvstore import EtcdUnavailable, KVStoreError
 from lab.apiserver import discovery, protobuf, tables
@@ -144,7 +144,7 @@ def _target(server: ApiServer, group: str, version: str, rest: list[str]) -> Tar
         if not rest:
             raise _no_such_path()
     namespace = None
-    namespace_subresource = len(rest) == 3 and rest[0] == "namespaces" and rest[2] in ("status", "finalize")
+    namespace_subresource = len(rest) == 3 and rest[0] == "namespaces" and rest[2] == "status"
     if rest[0] == "namespaces" and len(rest) >= 3 and not namespace_subresource:
         namespace, rest = rest[1], rest[2:]
     if len(rest) > 3:
@@ -156,9 +156,7 @@ def _target(server: ApiServer, group: str, version: str, rest: list[str]) -> Tar
     if resource is None or (namespace is not None and not resource.namespaced):
         raise _no_such_path()
     if subresource is not None and subresource not in resource.subresources:
-        if not (resource.kind == "Namespace" and subresource == "finalize"):
-            raise _no_such_path()
-        subresource = "status"
+        raise _no_such_path()
     return Target(resource, namespace, name, subresource, watch_path)
 
 

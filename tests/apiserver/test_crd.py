@@ -52,8 +52,10 @@ def test_crd_serves_namespaced_custom_resources(k8s: client.ApiClient, namespace
     custom = client.CustomObjectsApi(k8s)
     body = {"apiVersion": f"{group}/v1", "kind": "NodeConfig", "metadata": {"name": "node-a", "labels": {"a": "1"}},
             "spec": {"mainInterface": "eth0", "gateway": "192.168.16.100"}}
-    obj = custom.create_namespaced_custom_object(group, "v1", namespace, "nodeconfigs", body)
+    obj = custom.create_namespaced_custom_object(group, "v1", namespace, "nodeconfigs",
+                                                 {**body, "status": {"applied": True}})
     assert obj["metadata"]["uid"] and obj["metadata"]["generation"] == 1
+    assert "status" not in obj  # the status subresource's to set
     rv = obj["metadata"]["resourceVersion"]
 
     got = custom.get_namespaced_custom_object(group, "v1", namespace, "nodeconfigs", "node-a")
