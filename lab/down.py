@@ -33,6 +33,16 @@ def down(directory: Path, prefix: str) -> list[str]:
     if state is not None:
         prefix = state.prefix
     removed: list[str] = []
+    if state is not None:
+        # Clients of the API before the API: the KSR takes seconds to stop
+        # once its server is gone (it backs off reconnecting), a moment before.
+        stages = [[*(n.kubelet for n in state.nodes), state.components.get("scheduler"), state.components.get("ksr")],
+                  [n.agent for n in state.nodes],
+                  [state.components.get("apiserver"), state.components.get("etcd")]]
+        for stage in stages:
+            pids = [r.pid for r in stage if r is not None and alive(r)]
+            terminate(pids)
+            removed += [f"process {pid}" for pid in pids]
     # Kubelets start processes and the CNI plugin starts none, but a round may
     # still catch a process mid-spawn: go again until none is left.
     for _ in range(5):

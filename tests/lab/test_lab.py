@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -149,3 +151,14 @@ def test_down_after_the_lab_was_killed_leaves_nothing(tmp_path: Path) -> None:
         assert crashed.leftovers() == []
     finally:
         crashed.down()
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_works_against_the_lab(lab: Lab) -> None:
+    lab.create_pod("seen-by-kubectl", node="node-2", echo=False)
+    ip = lab.wait_running("seen-by-kubectl")["status"]["podIP"]
+    done = subprocess.run(["kubectl", "--server", lab.api, "get", "pods", "-o", "wide"], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("seen-by-kubectl"))
+    assert ip in line and "node-2" in line
