@@ -199,3 +199,10 @@ class DaemonConfig(_Model):
     dead_after: float = Field(default=15.0, gt=0)
     probe_interval: float = Field(default=2.0, gt=0)
     netns: str | None = None
+
+    @field_validator("agent_liveness_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"agent liveness URL {value!r} is not an http(s) URL")
+        return value

@@ -149,7 +149,8 @@ async def serve(config: DaemonConfig) -> None:
                  f", netns {config.netns}" if config.netns else "", len(manager.list()))
         await _wait_for_signal(watchdog_task)
     finally:
-        log.info("contiv-stn stopping; stolen interfaces stay recorded in %s", config.state_dir)
+        if bound:
+            log.info("contiv-stn stopping; stolen interfaces stay recorded in %s", config.state_dir)
         if watchdog_task is not None:
             watchdog_task.cancel()
         await server.stop(_STOP_GRACE)
