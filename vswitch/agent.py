@@ -22,6 +22,7 @@ from vswitch.metrics import AgentMetrics
 from vswitch.nodeid import claim_node_id
 from vswitch.podstore import PodStore
 from vswitch.rest import create_app
+from vswitch.uplink import interface_to_steal, release, steal
 from vswitch.view import AgentView, NodeView
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,21 @@ async def run_agent(config: AgentConfig) -> None:
         node = NodeView(record, plan.pod_subnet_of(record.id), plan.pod_gateway_of(record.id))
         log.info("node %s: ID %d, pod subnet %s", record.name, record.id, node.pod_subnet)
         view = AgentView(config=config, node=node)
+        # The NIC goes to STN before the dataplane starts, and comes back on a
+        # clean shutdown; if the agent dies instead, STN's watchdog restores it.
+        stolen_name, view.node_config = await interface_to_steal(config, store, keys)
+        if stolen_name is not None:
+            view.stolen = await steal(config, stolen_name)
         engine = Engine(linux_handlers(netns))
         engine.observers.append(metrics.observer(engine))
         ipam = Ipam(store, keys, record.id, node.pod_subnet, node.pod_gateway)
         controller = Controller(view, engine, ipam, PodStore(config.state_dir), store, keys,
                                 on_cni=metrics.observe_cni)
-        await serve(controller, config, metrics)
+        try:
+            await serve(controller, config, metrics)
+        finally:
+            if stolen_name is not None:
+                await release(config, stolen_name)
     finally:
         netns.close()
         await store.close()

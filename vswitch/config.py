@@ -99,6 +99,11 @@ class AgentConfig(BaseModel):
     # (50 bytes) when the mesh is VXLAN.
     pod_mtu_override: int | None = Field(default=None, alias="pod_mtu", ge=576, le=9000)
     healing_interval: float = Field(default=30.0, gt=0)
+    # The NIC to take from Linux through STN before the dataplane starts (a
+    # NodeConfig in etcd can name it too); "first" means the NIC that holds
+    # the default route.
+    steal_interface: str | None = None
+    stn_socket: Path = Path("/var/run/contiv/stn.sock")
     # Where pod network namespaces may live; a CNI request naming any other
     # path is refused.
     netns_dirs: tuple[Path, ...] = (Path("/var/run/netns"), Path("/run/netns"), Path("/proc"))

@@ -58,6 +58,9 @@ class Controller:
                 await self.handle(event)
             except Exception:  # noqa: BLE001 - one bad event must not stop the node
                 log.exception("event %s failed", type(event).__name__)
+                if isinstance(event, Resync):
+                    # Without a resync nothing else can be trusted: try again soon.
+                    asyncio.get_running_loop().call_later(1.0, self.submit, Resync(f"retry: {event.reason}"))
                 if isinstance(event, (CniRequest, CniGc)) and not event.reply.done():
                     event.reply.set_exception(RuntimeError("the agent failed to process the request"))
 

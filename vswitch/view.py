@@ -9,6 +9,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from model import NodeConfig, NodeRecord
+from stn.models import StolenInterface
 from vswitch.config import AgentConfig
 from vswitch.podstore import PodRecord
 
@@ -28,3 +29,5 @@ class AgentView:
     # Every node's record by ID, this one included.
     nodes: dict[int, NodeRecord] = field(default_factory=dict)
     node_config: NodeConfig | None = None
+    # The NIC STN took for the dataplane, with what Linux had on it.
+    stolen: StolenInterface | None = None

@@ -58,6 +58,7 @@ class TestNode:
     agent: subprocess.Popen | None = None
     pods: list[str] = field(default_factory=list)
     agent_log: Path | None = None
+    agent_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def host_ip(self) -> str:
@@ -80,19 +81,23 @@ class TestNode:
         return f"agt{self.subnet_octet}h"
 
     def setup(self) -> None:
+        self.setup_without_agent()
+        self.start_agent()
+
+    def setup_without_agent(self) -> None:
         labns.add_netns(self.name)
         labns.link_to_host(self.name, self.host_link, f"{self.host_ip}/30", f"{self.node_ip}/30", self.host_ip)
         self.etcd = EtcdServer(self.tmp / "etcd", host=self.host_ip)
         self.etcd.start()
-        self.start_agent()
 
     def start_agent(self) -> None:
         self.agent_log = self.tmp / "agent.log"
         command = labns.exec_in(self.name, str(AGENT), "--node", "node-1", "--etcd-endpoints", self.etcd.endpoint,
                                 "--cni-socket", str(self.socket), "--state-dir", str(self.tmp / "state"),
                                 "--rest-address", f"{self.node_ip}:9999")
+        env = {**os.environ, **self.agent_env} if self.agent_env else None
         with open(self.agent_log, "ab") as log:
-            self.agent = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.agent = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         wait_for(self.ready, 30, "the agent to become ready")
 
     def ready(self) -> bool:
