@@ -12,6 +12,7 @@ import signal
 from pathlib import Path
 
 import click
+from prometheus_client import disable_created_metrics
 from pydantic import ValidationError
 
 from ksr.config import KsrConfig, default_identity
@@ -45,12 +46,18 @@ def _errors(exc: ValidationError) -> str:
 @click.option("--lease-ttl", type=click.IntRange(1, 3600), default=10, show_default=True,
               help="Leader lease TTL in seconds: a dead leader is replaced within it.")
 @click.option("--identity", default=None, help="Name of this instance in the election [default: host-pid].")
+@click.option("--list-chunk-size", type=click.IntRange(0), default=0, show_default=True,
+              help="Objects per list request (0: each collection in one request).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
 def main(kubeconfig: Path | None, server: str | None, etcd_endpoints: str, etcd_ca: Path | None,
          etcd_cert: Path | None, etcd_key: Path | None, prefix: str, metrics_port: int, metrics_address: str,
-         lease_ttl: int, identity: str | None, log_level: str) -> None:
+         lease_ttl: int, identity: str | None, list_chunk_size: int, log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per HTTP request (every watch reopened) drowns what matters.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Creation timestamps of every labelled series are noise to a scraper.
+    disable_created_metrics()
     try:
         api = resolve(kubeconfig, server)
     except ConnectionConfigError as exc:
@@ -62,7 +69,7 @@ def main(kubeconfig: Path | None, server: str | None, etcd_endpoints: str, etcd_
     try:
         config = KsrConfig(api=api, etcd=etcd, prefix=prefix, metrics_port=metrics_port,
                            metrics_address=metrics_address, lease_ttl=lease_ttl,
-                           identity=identity or default_identity())
+                           identity=identity or default_identity(), list_chunk_size=list_chunk_size)
     except ValidationError as exc:
         raise click.UsageError(_errors(exc)) from None
     log.info("reflecting %s (%s) into etcd %s under %s as %s", api.host, api.source, ",".join(etcd.endpoints),

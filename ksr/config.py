@@ -30,6 +30,8 @@ class KsrConfig(BaseModel):
     # How often etcd is checked for lost data and reachability.
     probe_interval: float = Field(default=1.0, gt=0)
     watch_timeout: int = Field(default=300, ge=1)
+    # Objects per list request; 0 lists each collection in one request.
+    list_chunk_size: int = Field(default=0, ge=0)
 
     @field_validator("prefix")
     @classmethod

@@ -77,7 +77,9 @@ class StoreMonitor:
             return
         self.highest_revision = current
         self.metrics.store_lost.inc()
-        log.warning("etcd lost the KSR's data: %s; resyncing every kind", reason)
         if marker is not None and self._marker is marker:
+            log.warning("etcd lost the KSR's data: %s; resyncing every kind", reason)
             self._marker = None
             marker.on_lost(reason)
+        else:
+            log.warning("etcd lost data: %s; the next leader term starts with a full resync", reason)

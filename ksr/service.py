@@ -55,7 +55,8 @@ class Ksr:
         if self.config.metrics_port:
             server = make_server(self.status, self.metrics, self.config.metrics_address, self.config.metrics_port)
             server_task = asyncio.create_task(server.serve(), name="http")
-        api = ApiClient(self.config.api, watch_timeout=self.config.watch_timeout)
+        api = ApiClient(self.config.api, watch_timeout=self.config.watch_timeout,
+                        list_chunk_size=self.config.list_chunk_size)
         try:
             if await self._connect(stop):
                 await self._campaign_and_lead(api, stop)

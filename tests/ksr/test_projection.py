@@ -251,3 +251,12 @@ def test_policy_types_default_as_the_api_documents() -> None:
 def test_policies_the_model_cannot_hold_are_rejected(spec: dict) -> None:
     with pytest.raises(ValueError):
         project_network_policy({"metadata": {"name": "p", "namespace": "d"}, "spec": spec})
+
+
+def test_addresses_are_stored_in_their_canonical_spelling() -> None:
+    pod = project_pod({"metadata": {"name": "p", "namespace": "d"},
+                       "status": {"podIPs": [{"ip": "10.1.1.5"}, {"ip": "FD00:0:0::5"}]}})
+    assert pod.pod_ips == ("10.1.1.5", "fd00::5")
+    for bad in ("010.1.1.5", "10.1.1", "10.1.1.5 ", "fd00:::5"):
+        with pytest.raises(ValueError):
+            project_pod({"metadata": {"name": "p", "namespace": "d"}, "status": {"podIP": bad}})
