@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from lab.vpp_standin import FaultRule, VppStandin, async_wait_until
+from lab.vpp_standin import VppStandin, async_wait_until
 from vswitch.dataplane.linux.netns import NetnsHandles
 from vswitch.dataplane.vpp import AsyncVppConnection, VppOptions, render_vpp, vpp_handlers
 from vswitch.dataplane.vpp.render import pod_interface

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
@@ -22,8 +21,6 @@ from vswitch.dataplane.vpp.render import render_vpp
 from vswitch.dataplane.vpp.routing import NeighborHandler, RouteHandler, TableHandler
 from vswitch.engine.item import Item
 from vswitch.view import AgentView
-
-log = logging.getLogger(__name__)
 
 
 class VppBackend(NamedTuple):

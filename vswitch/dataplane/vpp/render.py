@@ -34,7 +34,6 @@ from vswitch.dataplane.vpp.items import (
     VppRoute,
     VrfTable,
     VxlanTunnel,
-    interface_key,
     state_key,
 )
 from vswitch.dataplane.vpp.options import VppOptions
@@ -120,4 +119,4 @@ def render_vpp(view: AgentView, options: VppOptions) -> dict[str, Item]:
     return items
 
 
-__all__ = ["GATEWAY_TAG", "interface_key", "pod_interface", "pod_items", "render_vpp", "state_key"]
+__all__ = ["GATEWAY_TAG", "pod_interface", "pod_items", "render_vpp"]
