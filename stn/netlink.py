@@ -179,6 +179,7 @@ class NetlinkHost:
                     metrics={
                         name.removeprefix("RTAX_").lower(): value
                         for name, value in _attrs(metrics).items()
+                        if isinstance(value, int)  # RTAX_CC_ALGO is a name; not restored
                     } if metrics is not None else {},
                     ipv6_preference=attrs.get("RTA_PREF", 0) or 0,
                 )

@@ -176,6 +176,10 @@ def _wire(node: FakeNode) -> None:
     ip(n, "route", "add", "10.70.0.0/16", "via", "10.50.0.1", "metric", "50")
     ip(n, "route", "add", "10.80.0.0/24", "dev", "nic0", "scope", "link")
     ip(n, "route", "add", "10.90.0.0/24", "via", "10.50.0.1", "table", "100", "proto", "static")
+    # Route attributes a restore must carry over: path MTU, source, onlink.
+    ip(n, "route", "add", "10.81.0.0/24", "via", "10.50.0.1", "mtu", "1400")
+    ip(n, "route", "add", "10.82.0.0/24", "via", "10.50.0.1", "src", "10.60.0.2")
+    ip(n, "route", "add", "10.83.0.0/24", "via", "10.99.0.1", "dev", "nic0", "onlink")
     # nic1: a second NIC, for concurrent requests.
     run("ip", "link", "add", "nic1", "netns", n, "type", "veth", "peer", "name", "gw1", "netns", g)
     ip(g, "link", "set", "gw1", "up")

@@ -68,6 +68,10 @@ async def test_steal_strips_linux_and_returns_what_it_saved(node, start_daemon):
     assert link_scope[0].scope == 253 and link_scope[0].gateway is None
     other_table = [r for r in saved.routes if r.prefix == "10.90.0.0/24"]
     assert other_table[0].table == 100 and other_table[0].protocol == 4
+    by_prefix = {r.prefix: r for r in saved.routes}
+    assert by_prefix["10.81.0.0/24"].metrics == {"mtu": 1400}
+    assert by_prefix["10.82.0.0/24"].preferred_source == "10.60.0.2"
+    assert by_prefix["10.83.0.0/24"].flags & 4  # onlink
 
     # The record on disk is what was replied, and info/list agree.
     on_disk = StolenInterface.model_validate_json(daemon.record_path("nic0").read_text())
