@@ -47,13 +47,23 @@ class Controller:
         self.synced = asyncio.Event()
         self.on_cni = on_cni
         self.watch_revision = 0
+        # The etcd changes queued and not yet taken: later changes join it, so
+        # a burst (200 nodes appearing) costs one transaction, not 200.
+        self._open_batch: KVChanges | None = None
 
     def submit(self, event: Event) -> None:
+        if isinstance(event, KVChanges):
+            if self._open_batch is not None:
+                self._open_batch.events.extend(event.events)
+                return
+            self._open_batch = event
         self.queue.put_nowait(event)
 
     async def run(self) -> None:
         while True:
             event = await self.queue.get()
+            if event is self._open_batch:
+                self._open_batch = None
             try:
                 await self.handle(event)
             except Exception:  # noqa: BLE001 - one bad event must not stop the node
