@@ -71,8 +71,7 @@ DaemonFactory = Callable[..., Daemon]
 
 
 @pytest.fixture
-def start_daemon(node: FakeNode, processes: Processes, tmp_path: Path,
-                 request: pytest.FixtureRequest) -> Iterator[DaemonFactory]:
+def start_daemon(node: FakeNode, processes: Processes, tmp_path: Path) -> Iterator[DaemonFactory]:
     """Starts `contiv-stn serve` on the fake node; the same state dir and
     socket every time, so a second call is a restart."""
     started: list[Daemon] = []
@@ -80,14 +79,13 @@ def start_daemon(node: FakeNode, processes: Processes, tmp_path: Path,
     def start(agent_url: str = NO_AGENT, grace: float = 3600, dead_after: float = 3600,
               interval: float = 0.2, crash_at: str | None = None) -> Daemon:
         log = tmp_path / f"stn-{len(started)}.log"
-        daemon = Daemon(proc=None, socket=tmp_path / "run" / "stn.sock",  # type: ignore[arg-type]
-                        state_dir=tmp_path / "state", log=log)
-        args = [CONTIV_STN, "serve", "--netns", node.ns, "--socket", str(daemon.socket),
-                "--state-dir", str(daemon.state_dir), "--agent-liveness", agent_url,
+        socket, state_dir = tmp_path / "run" / "stn.sock", tmp_path / "state"
+        args = [CONTIV_STN, "serve", "--netns", node.ns, "--socket", str(socket),
+                "--state-dir", str(state_dir), "--agent-liveness", agent_url,
                 "--grace-period", str(grace), "--dead-after", str(dead_after),
                 "--probe-interval", str(interval), "--log-level", "debug"]
         env = {"CONTIV_STN_CRASH_AT": crash_at} if crash_at else {}
-        daemon.proc = processes.start(args, log, env)
+        daemon = Daemon(proc=processes.start(args, log, env), socket=socket, state_dir=state_dir, log=log)
         started.append(daemon)
         wait_for(lambda: _ready(daemon.socket, daemon.proc), 20, "contiv-stn to serve")
         return daemon

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stn.models import StolenInterface
-from tests.stn.stn_testlib import cli, wait_for
+from tests.stn.stn_testlib import cli
 
 pytestmark = pytest.mark.root
 

@@ -14,7 +14,7 @@ import pytest
 from stn.client import StnClient, StnClientError
 from stn.crashpoints import CrashPoint
 from stn.models import Phase
-from tests.stn.stn_testlib import NO_AGENT, wait_for
+from tests.stn.stn_testlib import NO_AGENT
 
 pytestmark = pytest.mark.root
 

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from stn.client import StnClient, StnClientError
-from tests.stn.stn_testlib import ip, wait_for
+from tests.stn.stn_testlib import ip
 
 pytestmark = pytest.mark.root
 

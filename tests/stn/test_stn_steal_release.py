@@ -12,7 +12,7 @@ import pytest
 
 from stn.client import StnClient, StnClientError
 from stn.models import Phase, SavedRoute, StolenInterface
-from tests.stn.stn_testlib import ip, routes, wait_for
+from tests.stn.stn_testlib import ip, routes
 
 pytestmark = pytest.mark.root
 

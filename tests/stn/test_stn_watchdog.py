@@ -8,7 +8,7 @@ import time
 import pytest
 
 from stn.client import StnClient
-from tests.stn.stn_testlib import NO_AGENT, wait_for
+from tests.stn.stn_testlib import NO_AGENT
 
 pytestmark = pytest.mark.root
 
