@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, field_validator
 
 from ksr.connection import ApiConnection
 from kvstore import EtcdConfig
@@ -19,7 +19,9 @@ def default_identity() -> str:
 class KsrConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    api: ApiConnection
+    # Checked by connection.resolve; a plain instance check here keeps
+    # pydantic from resolving the client's Configuration type it refers to.
+    api: InstanceOf[ApiConnection]
     etcd: EtcdConfig
     prefix: str = DEFAULT_PREFIX
     metrics_address: str = "0.0.0.0"

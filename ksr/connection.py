@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kubernetes import client as k8s_client
-from kubernetes import config as k8s_config
-from kubernetes.config.config_exception import ConfigException
+import yaml
+
+if TYPE_CHECKING:
+    from kubernetes import client as k8s_client
 
 IN_CLUSTER_ENV = "KUBERNETES_SERVICE_HOST"
 
@@ -61,6 +63,12 @@ def resolve(kubeconfig: Path | None, server: str | None) -> ApiConnection:
     if server is not None:
         return ApiConnection(host=server.rstrip("/"), source="--server")
     if os.environ.get(IN_CLUSTER_ENV):
+        # Imported here: the client takes a third of a second to import, and
+        # a KSR given only --server never needs it.
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
+        from kubernetes.config.config_exception import ConfigException
+
         cfg = k8s_client.Configuration()
         try:
             k8s_config.load_incluster_config(client_configuration=cfg)
@@ -78,9 +86,13 @@ def resolve(kubeconfig: Path | None, server: str | None) -> ApiConnection:
 def _load_kubeconfig(path: Path, server: str | None) -> ApiConnection:
     if not path.is_file():
         raise ConnectionConfigError(f"kubeconfig {path} does not exist")
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
     cfg = k8s_client.Configuration()
     try:
         k8s_config.load_kube_config(config_file=str(path), client_configuration=cfg, persist_config=False)
-    except (ConfigException, OSError, ValueError, TypeError) as exc:
+    except (ConfigException, OSError, ValueError, TypeError, yaml.YAMLError) as exc:
         raise ConnectionConfigError(f"kubeconfig {path} is unusable: {exc}") from None
     return _from_configuration(cfg, f"kubeconfig {path}", server)

@@ -81,8 +81,13 @@ class Ksr:
     async def _connect(self, stop: asyncio.Event) -> bool:
         backoff = Backoff(initial=0.5, maximum=10.0)
         while not stop.is_set():
+            attempt = asyncio.create_task(self.store.connect())
+            if not await self._until_stopped(attempt, stop):
+                attempt.cancel()
+                await asyncio.gather(attempt, return_exceptions=True)
+                return False
             try:
-                await self.store.connect()
+                attempt.result()
                 log.info("connected to etcd at %s", self.store.endpoints_text)
                 return True
             except KVStoreError as exc:

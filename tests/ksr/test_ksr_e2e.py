@@ -433,3 +433,11 @@ def test_unusable_options_exit_with_a_clear_message(args: list[str], message: st
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_sigterm_while_etcd_is_unreachable_exits_promptly(tmp_path: Path) -> None:
+    ksr = KsrProcess("http://127.0.0.1:1", f"127.0.0.1:{free_port()}", tmp_path / "ksr.log").start()
+    await wait_for(lambda: ksr.get("/healthz"), DEADLINE, "/healthz to answer")
+    started = time.monotonic()
+    assert ksr.stop() == 0
+    assert time.monotonic() - started < 3, "SIGTERM waited for an etcd connection attempt"
