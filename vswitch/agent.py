@@ -15,6 +15,7 @@ from vswitch.config import AgentConfig
 from vswitch.controller import Controller, heal_periodically, watch_etcd
 from vswitch.cniserver import start_cni_server
 from vswitch.dataplane.linux import NetnsHandles, linux_handlers
+from vswitch.dataplane.profile import linux_profile, vpp_profile
 from vswitch.engine import Engine
 from vswitch.events import Resync
 from vswitch.ipam import Ipam
@@ -28,10 +29,6 @@ from vswitch.view import AgentView, NodeView
 log = logging.getLogger(__name__)
 
 
-class UnsupportedDataplane(Exception):
-    pass
-
-
 def node_record_for(config: AgentConfig, node_id: int) -> NodeRecord:
     plan = config.addresses
     node_ip = config.node_ip or plan.node_ip_of(node_id)
@@ -40,8 +37,6 @@ def node_record_for(config: AgentConfig, node_id: int) -> NodeRecord:
 
 
 async def run_agent(config: AgentConfig) -> None:
-    if config.dataplane != "linux":
-        raise UnsupportedDataplane(f"dataplane {config.dataplane!r} is not available in this build")
     keys = KeySpace(config.prefix)
     metrics = AgentMetrics()
     netns = NetnsHandles()
@@ -59,14 +54,26 @@ async def run_agent(config: AgentConfig) -> None:
         stolen_name, view.node_config = await interface_to_steal(config, store, keys)
         if stolen_name is not None:
             view.stolen = await steal(config, stolen_name)
-        engine = Engine(linux_handlers(netns))
+        controllers: list[Controller] = []
+        if config.dataplane == "vpp":
+            from vswitch.dataplane.vpp import vpp_backend
+            # VPP may have restarted empty: everything is dumped and reapplied.
+            backend = await vpp_backend(config, on_reconnect=lambda: controllers[0].submit(Resync("vpp reconnected")),
+                                        netns=netns)
+            handlers, profile, close_backend = backend.handlers, vpp_profile(backend.render), backend.close
+        else:
+            handlers, profile, close_backend = linux_handlers(netns), linux_profile(), None
+        engine = Engine(handlers)
         engine.observers.append(metrics.observer(engine))
         ipam = Ipam(store, keys, record.id, node.pod_subnet, node.pod_gateway)
-        controller = Controller(view, engine, ipam, PodStore(config.state_dir), store, keys,
+        controller = Controller(view, engine, ipam, PodStore(config.state_dir), store, keys, profile,
                                 on_cni=metrics.observe_cni)
+        controllers.append(controller)
         try:
             await serve(controller, config, metrics)
         finally:
+            if close_backend is not None:
+                await close_backend()
             if stolen_name is not None:
                 await release(config, stolen_name)
     finally:

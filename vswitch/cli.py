@@ -38,10 +38,11 @@ def main(node_name: str | None, etcd_endpoints: str | None, dataplane: str | Non
         click.echo(f"contiv-agent: {exc}", err=True)
         sys.exit(2)
     from stn.client import StnClientError
-    from vswitch.agent import UnsupportedDataplane, run_agent
+    from vswitch.agent import run_agent
+    from vswitch.dataplane.vpp.connection import VppUnavailable
     from vswitch.uplink import StealFailed
     try:
         asyncio.run(run_agent(config))
-    except (EtcdUnavailable, UnsupportedDataplane, StealFailed, StnClientError) as exc:
+    except (EtcdUnavailable, VppUnavailable, StealFailed, StnClientError) as exc:
         click.echo(f"contiv-agent: {exc}", err=True)
         sys.exit(1)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kvstore import EtcdConfig
+from vswitch.dataplane.vpp.options import VppOptions
 
 ENV_PREFIX = "CONTIV_AGENT_"
 
@@ -80,6 +81,7 @@ class AgentConfig(BaseModel):
     etcd: EtcdConfig = EtcdConfig()
     prefix: str = "/contiv"
     dataplane: Literal["linux", "vpp"] = "linux"
+    vpp: VppOptions = VppOptions()
     addresses: AddressPlan = AddressPlan()
     # This node's address on the node network (CIDR); by default the plan's
     # address for the node's ID.

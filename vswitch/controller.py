@@ -20,8 +20,7 @@ from vswitch.engine import Engine, Transaction
 from vswitch.events import CniGc, CniRequest, Event, Healing, KVChanges, Resync
 from vswitch.ipam import Ipam, IpamFull
 from vswitch.podstore import PodRecord, PodStore, attachment_id
-from vswitch.render import render_all
-from vswitch.render.pods import host_ifname, host_mac, pod_items, pod_mac
+from vswitch.dataplane.profile import DataplaneProfile
 from vswitch.view import AgentView
 
 log = logging.getLogger(__name__)
@@ -36,8 +35,10 @@ CNI_WIRING_FAILED = 101
 
 class Controller:
     def __init__(self, view: AgentView, engine: Engine, ipam: Ipam, pods: PodStore, store: KVStore,
-                 keys: KeySpace, on_cni: Callable[[str, str, float], None] | None = None) -> None:
+                 keys: KeySpace, profile: DataplaneProfile,
+                 on_cni: Callable[[str, str, float], None] | None = None) -> None:
         self.view = view
+        self.profile = profile
         self.engine = engine
         self.ipam = ipam
         self.pod_store = pods
@@ -80,9 +81,9 @@ class Controller:
                 await self.resync(reason)
             case KVChanges(events=changes):
                 self.apply_changes(changes)
-                await self.engine.apply(render_all(self.view), cause=f"etcd: {len(changes)} change(s)")
+                await self.engine.apply(self.profile.render(self.view), cause=f"etcd: {len(changes)} change(s)")
             case Healing():
-                await self.engine.apply(render_all(self.view), cause="healing")
+                await self.engine.apply(self.profile.render(self.view), cause="healing")
             case CniRequest():
                 await self.cni(event)
             case CniGc():
@@ -104,7 +105,7 @@ class Controller:
         listed = await self.store.range(NodeRecord, self.keys.kind_prefix(NODE_RECORD))
         self.view.nodes = {v.value.id: v.value for v in listed.items.values()}
         self.watch_revision = listed.revision
-        txn = await self.engine.resync(render_all(self.view), cause=f"resync: {reason}")
+        txn = await self.engine.resync(self.profile.render(self.view), cause=f"resync: {reason}")
         self.synced.set()
         return txn
 
@@ -140,12 +141,11 @@ class Controller:
     def result_for(self, pod: PodRecord) -> cni_pb2.CNIReply:
         gateway = str(self.view.node.pod_gateway)
         mtu = self.view.config.pod_mtu
+        interfaces = self.profile.pod_interfaces(self.view, pod)
+        in_pod = next(i for i, reported in enumerate(interfaces) if reported.sandbox)
         return cni_pb2.CNIReply(
-            interfaces=[
-                cni_pb2.Interface(name=host_ifname(pod), mac=host_mac(pod), mtu=mtu),
-                cni_pb2.Interface(name=pod.ifname, mac=pod_mac(pod), sandbox=pod.netns, mtu=mtu),
-            ],
-            ips=[cni_pb2.IPConfig(address=f"{pod.ip}/32", gateway=gateway, interface=1)],
+            interfaces=[cni_pb2.Interface(name=i.name, mac=i.mac, sandbox=i.sandbox, mtu=mtu) for i in interfaces],
+            ips=[cni_pb2.IPConfig(address=f"{pod.ip}/32", gateway=gateway, interface=in_pod)],
             routes=[cni_pb2.Route(dst="0.0.0.0/0", gw=gateway)],
         )
 
@@ -154,7 +154,7 @@ class Controller:
         existing = self.view.pods.get(key)
         if existing is not None and existing.netns == request.netns:
             # A repeated ADD: the same answer, after making sure it is still true.
-            await self.engine.apply(render_all(self.view), cause=f"cni add (repeat) {key}")
+            await self.engine.apply(self.profile.render(self.view), cause=f"cni add (repeat) {key}")
             if self._wired(existing):
                 return self.result_for(existing)
         elif existing is not None:
@@ -169,7 +169,7 @@ class Controller:
                         ip=allocation.pod_ip)
         self.view.pods[key] = pod
         self.pod_store.save(self.view.pods)
-        txn = await self.engine.apply(render_all(self.view), cause=f"cni add {key}")
+        txn = await self.engine.apply(self.profile.render(self.view), cause=f"cni add {key}")
         if self._wired(pod):
             return self.result_for(pod)
         # Half-wired is worse than not wired: take it all back.
@@ -178,12 +178,12 @@ class Controller:
         return cni_pb2.CNIReply(error_code=CNI_WIRING_FAILED, error_msg=f"failed to wire the pod: {errors}")
 
     def _wired(self, pod: PodRecord) -> bool:
-        items = pod_items(pod, str(self.view.node.pod_gateway), self.view.config.pod_mtu)
+        items = self.profile.pod_items(self.view, pod)
         return self.engine.is_applied(item.key() for item in items)
 
     async def _remove_pod(self, pod: PodRecord, cause: str) -> None:
         self.view.pods.pop(pod.id, None)
-        await self.engine.apply(render_all(self.view), cause=cause)
+        await self.engine.apply(self.profile.render(self.view), cause=cause)
         await self.ipam.release(pod.container_id, pod.ifname)
         self.pod_store.save(self.view.pods)
 
@@ -206,7 +206,7 @@ class Controller:
             return cni_pb2.CNIReply(error_code=CNI_INVALID_ENV,
                                     error_msg=f"container {request.container_id} is in {pod.netns}, not {request.netns}")
         # Compare with what the dataplane really has, not with our belief.
-        await self.engine.resync(render_all(self.view), cause=f"cni check {pod.id}")
+        await self.engine.resync(self.profile.render(self.view), cause=f"cni check {pod.id}")
         if not self._wired(pod):
             return cni_pb2.CNIReply(error_code=CNI_WIRING_FAILED,
                                     error_msg=f"pod {pod.id} is not fully wired: {', '.join(self.engine.pending)}")

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from model import NodeConfig, NodeRecord
 from stn.models import StolenInterface
-from vswitch.config import AgentConfig
 from vswitch.podstore import PodRecord
+
+if TYPE_CHECKING:
+    # Only for annotations: the config module imports the dataplane options.
+    from vswitch.config import AgentConfig
 
 
 @dataclass

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from vswitch.config import AgentConfig
 from vswitch.dataplane.linux.handlers import AddressHandler as LinuxAddressHandler
 from vswitch.dataplane.linux.handlers import NeighborHandler as LinuxNeighborHandler
 from vswitch.dataplane.linux.handlers import RouteHandler as LinuxRouteHandler
@@ -21,6 +20,10 @@ from vswitch.dataplane.vpp.render import render_vpp
 from vswitch.dataplane.vpp.routing import NeighborHandler, RouteHandler, TableHandler
 from vswitch.engine.item import Item
 from vswitch.view import AgentView
+
+if TYPE_CHECKING:
+    # Only for annotations: the config module imports the dataplane options.
+    from vswitch.config import AgentConfig
 
 
 class VppBackend(NamedTuple):
