@@ -8,7 +8,7 @@ import time
 import pytest
 
 from stn.client import StnClient
-from tests.stn.stn_testlib import NO_AGENT
+from tests.stn.stn_testlib import NO_AGENT, wait_for
 
 pytestmark = pytest.mark.root
 
