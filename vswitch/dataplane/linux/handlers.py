@@ -46,6 +46,30 @@ async def _link_names(ipr: AsyncIPRoute) -> dict[int, str]:
     return {link["index"]: link.get("ifname") async for link in await ipr.link("dump")}
 
 
+async def _delete_link(ipr: AsyncIPRoute, ifname: str) -> None:
+    """Delete a link by name; a link already gone is fine."""
+    try:
+        await ipr.link("del", index=await _ifindex(ipr, ifname))
+    except LookupError:
+        pass
+    except NetlinkError as exc:
+        if not _gone(exc):
+            raise
+
+
+async def _add_link(ipr: AsyncIPRoute, spec: dict[str, object]) -> None:
+    """Add a link and bring it up. One left over from an interrupted attempt
+    (EEXIST) is replaced, since its settings are unknown."""
+    try:
+        await ipr.link("add", **spec)
+    except NetlinkError as exc:
+        if exc.code != errno.EEXIST:
+            raise
+        await _delete_link(ipr, str(spec["ifname"]))
+        await ipr.link("add", **spec)
+    await ipr.link("set", index=await _ifindex(ipr, str(spec["ifname"])), state="up")
+
+
 def _by_netns(items: Iterable[I], attr: str = "netns") -> dict[str, list[I]]:
     grouped: dict[str, list[I]] = defaultdict(list)
     for item in items:
@@ -88,31 +112,15 @@ class VethHandler:
         pod = await self.netns.get(item.pod_netns)
         fd = os.open(item.pod_netns, os.O_RDONLY)
         try:
-            spec = dict(ifname=item.host_ifname, kind="veth", address=item.host_mac, mtu=item.mtu,
-                        peer={"ifname": item.pod_ifname, "net_ns_fd": fd, "address": item.pod_mac,
-                              "mtu": item.mtu})
-            try:
-                await host.link("add", **spec)
-            except NetlinkError as exc:
-                if exc.code != errno.EEXIST:
-                    raise
-                # Left over from an interrupted attempt: start clean.
-                await self.delete(item)
-                await host.link("add", **spec)
+            await _add_link(host, dict(ifname=item.host_ifname, kind="veth", address=item.host_mac, mtu=item.mtu,
+                                       peer={"ifname": item.pod_ifname, "net_ns_fd": fd, "address": item.pod_mac,
+                                             "mtu": item.mtu}))
         finally:
             os.close(fd)
-        await host.link("set", index=await _ifindex(host, item.host_ifname), state="up")
         await pod.link("set", index=await _ifindex(pod, item.pod_ifname), state="up")
 
     async def delete(self, item: Veth) -> None:
-        host = await self.netns.get(HOST)
-        try:
-            await host.link("del", index=await _ifindex(host, item.host_ifname))
-        except LookupError:
-            pass
-        except NetlinkError as exc:
-            if not _gone(exc):
-                raise
+        await _delete_link(await self.netns.get(HOST), item.host_ifname)
         if item.pod_netns:
             self.netns.forget(item.pod_netns)
 
@@ -302,27 +310,12 @@ class VxlanHandler:
         self.netns = netns
 
     async def create(self, item: Vxlan) -> None:
-        host = await self.netns.get(HOST)
-        spec = dict(ifname=item.ifname, kind="vxlan", vxlan_id=item.vni, vxlan_local=item.local_ip,
-                    vxlan_port=item.port, vxlan_learning=0, address=item.mac, mtu=item.mtu)
-        try:
-            await host.link("add", **spec)
-        except NetlinkError as exc:
-            if exc.code != errno.EEXIST:
-                raise
-            await self.delete(item)
-            await host.link("add", **spec)
-        await host.link("set", index=await _ifindex(host, item.ifname), state="up")
+        await _add_link(await self.netns.get(HOST), dict(
+            ifname=item.ifname, kind="vxlan", vxlan_id=item.vni, vxlan_local=item.local_ip, vxlan_port=item.port,
+            vxlan_learning=0, address=item.mac, mtu=item.mtu))
 
     async def delete(self, item: Vxlan) -> None:
-        host = await self.netns.get(HOST)
-        try:
-            await host.link("del", index=await _ifindex(host, item.ifname))
-        except LookupError:
-            pass
-        except NetlinkError as exc:
-            if not _gone(exc):
-                raise
+        await _delete_link(await self.netns.get(HOST), item.ifname)
 
     async def dump(self, desired: Iterable[Vxlan]) -> list[Vxlan]:
         host = await self.netns.get(HOST)
