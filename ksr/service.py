@@ -23,7 +23,7 @@ from ksr.metrics import Metrics
 from ksr.monitor import StoreMonitor
 from ksr.term import LeaderTerm, leader_key
 from ksr.writer import LeadershipLost
-from kvstore import EtcdUnavailable, KVStore, KVStoreError, LeaderElection
+from kvstore import KVStore, KVStoreError, LeaderElection
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +147,6 @@ class Ksr:
                 work.result()
             except* LeadershipLost as group:
                 log.warning("lost leadership (%s); stopped writing, campaigning again", group.exceptions[0])
-            except* EtcdUnavailable as group:
-                log.warning("leader term ended, etcd unavailable (%s); campaigning again", group.exceptions[0])
             # Whatever lease is left goes, so the next campaign starts clean.
             await election.resign()
         finally:
