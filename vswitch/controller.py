@@ -206,10 +206,10 @@ class Controller:
             return cni_pb2.CNIReply(error_code=CNI_INVALID_ENV,
                                     error_msg=f"container {request.container_id} is in {pod.netns}, not {request.netns}")
         # Compare with what the dataplane really has, not with our belief.
-        await self.engine.resync(self.profile.render(self.view), cause=f"cni check {pod.id}")
-        if not self._wired(pod):
+        missing = await self.engine.verify(self.profile.pod_items(self.view, pod))
+        if missing:
             return cni_pb2.CNIReply(error_code=CNI_WIRING_FAILED,
-                                    error_msg=f"pod {pod.id} is not fully wired: {', '.join(self.engine.pending)}")
+                                    error_msg=f"pod {pod.id} is not fully wired: {', '.join(missing)}")
         return self.result_for(pod)
 
     async def gc(self, valid: set[str]) -> int:

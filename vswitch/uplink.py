@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
 
 import grpc
 
@@ -29,16 +27,28 @@ async def interface_to_steal(config: AgentConfig, store: KVStore, keys: KeySpace
     if name is None and nc is not None:
         name = nc.steal_interface or ("first" if nc.steal_first_nic else None)
     if name == "first":
-        name = default_route_interface()
+        name = await default_route_interface()
         if name is None:
             raise StealFailed("asked to steal the first NIC, but no interface holds the default route")
     return name, nc
 
 
-def default_route_interface() -> str | None:
-    routes = json.loads(subprocess.run(["ip", "-j", "route", "show", "default"], capture_output=True,
-                                       text=True, check=False).stdout or "[]")
-    return routes[0].get("dev") if routes else None
+async def default_route_interface() -> str | None:
+    """The interface of the node's IPv4 default route (the lowest metric)."""
+    from pyroute2 import AsyncIPRoute
+
+    ipr = AsyncIPRoute()
+    try:
+        await ipr.setup_endpoint()
+        defaults = sorted([(r.get("RTA_PRIORITY") or 0, r.get("RTA_OIF")) async for r in await ipr.route("dump")
+                           if r["dst_len"] == 0 and r["family"] == 2 and r.get("table") == 254 and r.get("RTA_OIF")])
+        if not defaults:
+            return None
+        # "get" answers with a list, unlike "dump".
+        links = await ipr.link("get", index=defaults[0][1])
+        return links[0].get("ifname") if links else None
+    finally:
+        ipr.close()
 
 
 async def steal(config: AgentConfig, name: str) -> StolenInterface:

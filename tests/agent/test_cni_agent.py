@@ -106,6 +106,13 @@ def test_check_knows_wired_pods_and_unknown_containers(node: TestNode) -> None:
     unknown = node.cni("CHECK", "c-unknown", pod)
     assert unknown.code == 3 and "unknown" in unknown.output["msg"]
 
+    # Drift inside the pod is found in the dataplane itself, and CHECK
+    # reports it without changing anything.
+    labns.ip("route", "del", "default", netns=pod)
+    drifted = node.cni("CHECK", "c-chk", pod)
+    assert not drifted.ok and "linux/route" in drifted.output["msg"] and "0.0.0.0/0" in drifted.output["msg"]
+    assert ("default", "10.1.1.1") not in routes(pod)
+
 
 def test_50_concurrent_adds_get_50_distinct_addresses(node: TestNode) -> None:
     pods = [node.new_pod_netns() for _ in range(50)]

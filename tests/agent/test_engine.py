@@ -154,3 +154,13 @@ async def test_history_is_bounded_and_records_operations(memory: Memory) -> None
     records = engine.history.recent()
     assert [r.cause for r in records] == ["v2", "v3", "v4"]
     assert [op.op for op in records[-1].operations] == ["delete", "create"]
+
+
+async def test_verify_reads_the_dataplane_and_changes_nothing(engine: Engine, memory: Memory) -> None:
+    link, addr = Thing(name="link"), Thing(name="addr", needs=("link",))
+    await engine.apply(desired(link, addr), "initial")
+    del memory.objects["addr"]          # drift the engine does not know of
+    memory.objects["link"] = Thing(name="link", value=9)
+    memory.log.clear()
+    assert sorted(await engine.verify([link, addr])) == ["thing/addr", "thing/link"]
+    assert memory.log == [] and engine.applied == desired(link, addr)

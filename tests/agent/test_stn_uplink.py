@@ -87,3 +87,21 @@ def test_stolen_nic_keeps_the_node_connected_and_is_given_back(stn_node, tmp_pat
     assert stn_show(node, socket) == [] or all(not s for s in stn_show(node, socket))
     addresses, routes = nic_state(node)
     assert addresses == ["10.77.0.2/24"] and "10.78.0.0/16" in routes
+
+
+def test_first_nic_is_the_one_with_the_best_default_route(tmp_path: Path) -> None:
+    name = f"upl{tmp_path.name[-6:]}".replace("_", "")[:12]
+    labns.add_netns(name)
+    try:
+        for nic, peer, net, metric in (("nicA", "peerA", "10.81", "200"), ("nicB", "peerB", "10.82", "100")):
+            labns.ip("link", "add", nic, "type", "veth", "peer", "name", peer, netns=name)
+            labns.ip("addr", "add", f"{net}.0.2/24", "dev", nic, netns=name)
+            labns.ip("link", "set", nic, "up", netns=name)
+            labns.ip("link", "set", peer, "up", netns=name)
+            labns.ip("route", "add", "default", "via", f"{net}.0.1", "metric", metric, netns=name)
+        code = "import asyncio; from vswitch.uplink import default_route_interface as f; print(asyncio.run(f()))"
+        done = subprocess.run(labns.exec_in(name, sys.executable, "-c", code), capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+        assert done.stdout.strip() == "nicB", done.stderr
+    finally:
+        labns.delete_netns(name)

@@ -20,6 +20,15 @@ async def wait_until(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def stays_true_for(predicate, seconds: float, what: str) -> None:
+    """Check `predicate` throughout `seconds`: for claims about time passing
+    (a key outliving its TTL, a candidate not winning while a leader lives)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert await predicate(), f"{what} stopped holding"
+        await asyncio.sleep(0.05)
+
+
 async def test_sweep_puts_what_differs_deletes_what_is_stale_and_nothing_else(store: KVStore, key_prefix: str) -> None:
     p = f"{key_prefix}/ns/"
     await store.put(p + "same", Namespace(name="same"))
@@ -69,9 +78,11 @@ async def test_sweep_stops_when_its_guard_fails(store: KVStore, key_prefix: str)
 async def test_lease_keeps_keys_alive_and_they_expire_when_it_stops(store: KVStore, key_prefix: str) -> None:
     lease = await Lease.grant(store, ttl=2)
     await store.put(f"{key_prefix}/alive", b"1", lease=lease.id)
+    async def alive() -> bool:
+        return await store.get_raw(f"{key_prefix}/alive") is not None
+
     # Well past the TTL, kept alive by the background refresh.
-    await asyncio.sleep(3)
-    assert await store.get_raw(f"{key_prefix}/alive") is not None
+    await stays_true_for(alive, 3, "the leased key")
     await lease.stop()
 
     async def gone() -> bool:
@@ -95,8 +106,11 @@ async def test_leadership_hands_over_when_the_leader_dies(etcd_server: EtcdServe
         b = LeaderElection(store_b, key, "ksr-b", ttl=2)
         await a.campaign()
         b_campaign = asyncio.create_task(b.campaign())
-        await asyncio.sleep(1)
-        assert a.is_leader and not b_campaign.done()
+
+        async def a_leads() -> bool:
+            return a.is_leader and not b_campaign.done()
+
+        await stays_true_for(a_leads, 1, "a's leadership while alive")
 
         # The leader's fence lets its writes through.
         assert (await store_a.txn([a.fence()], [Op.put(f"{key_prefix}/data", b"a")])).succeeded
@@ -123,7 +137,11 @@ async def test_resign_hands_over_at_once(etcd_server: EtcdServer, key_prefix: st
         b = LeaderElection(store_b, key, "b", ttl=30)
         await a.campaign()
         b_campaign = asyncio.create_task(b.campaign())
-        await asyncio.sleep(0.3)
+
+        async def b_waits() -> bool:
+            return not b_campaign.done()
+
+        await stays_true_for(b_waits, 0.3, "b waiting behind a")
         await a.resign()
         await asyncio.wait_for(b_campaign, timeout=5)
         assert b.is_leader

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+
 from lab.vpp_standin import VppStandin
+from lab.vpp_standin.harness import async_wait_until
 from vswitch.dataplane.vpp.connection import AsyncVppConnection, SyncVppConnection, VppApiError, VppUnavailable
 from vswitch.dataplane.vpp.ifindex import InterfaceIndex
 from vswitch.dataplane.vpp.interfaces import LoopbackHandler
@@ -67,6 +69,6 @@ async def test_unanswered_call_times_out(vpp: AsyncVppConnection, only_standin: 
 
 async def test_calls_while_disconnected_fail_fast(vpp: AsyncVppConnection, only_standin: VppStandin) -> None:
     await only_standin.stop()
-    await asyncio.sleep(0.1)
+    await async_wait_until(lambda: not vpp.connected, 5)
     with pytest.raises(VppUnavailable):
         await vpp.call("show_version")

@@ -87,6 +87,17 @@ class Engine:
         self.applied = actual
         return await self._run(cause, resync=True)
 
+    async def verify(self, items: Iterable[Item]) -> list[str]:
+        """Keys of `items` the dataplane does not have exactly as given, read
+        from the dataplane itself; changes nothing, here or there."""
+        items = list(items)
+        self._check_kinds(items)
+        found: dict[str, Item] = {}
+        for kind in {item.kind for item in items}:
+            scope = [item for item in items if item.kind == kind]
+            found.update((item.key(), item) for item in await self.handlers[kind].dump(scope))
+        return [item.key() for item in items if found.get(item.key()) != item]
+
     def _check_kinds(self, items: Iterable[Item]) -> None:
         for item in items:
             if item.kind not in self.handlers:
