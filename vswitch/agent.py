@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -15,7 +16,7 @@ from vswitch.config import AgentConfig
 from vswitch.controller import Controller, heal_periodically, watch_etcd
 from vswitch.cniserver import start_cni_server
 from vswitch.dataplane.linux import NetnsHandles, linux_handlers
-from vswitch.dataplane.profile import linux_profile, vpp_profile
+from vswitch.dataplane.profile import DataplaneProfile, linux_profile, vpp_profile
 from vswitch.engine import Engine
 from vswitch.events import Resync
 from vswitch.ipam import Ipam
@@ -25,6 +26,9 @@ from vswitch.podstore import PodStore
 from vswitch.rest import create_app
 from vswitch.uplink import interface_to_steal, release, steal
 from vswitch.view import AgentView, NodeView
+
+if TYPE_CHECKING:
+    from vswitch.vpp_runtime import VppRuntime
 
 log = logging.getLogger(__name__)
 
@@ -54,26 +58,26 @@ async def run_agent(config: AgentConfig) -> None:
         stolen_name, view.node_config = await interface_to_steal(config, store, keys)
         if stolen_name is not None:
             view.stolen = await steal(config, stolen_name)
-        controllers: list[Controller] = []
         if config.dataplane == "vpp":
-            from vswitch.dataplane.vpp import vpp_backend
-            # VPP may have restarted empty: everything is dumped and reapplied.
-            backend = await vpp_backend(config, on_reconnect=lambda: controllers[0].submit(Resync("vpp reconnected")),
-                                        netns=netns)
-            handlers, profile, close_backend = backend.handlers, vpp_profile(backend.render), backend.close
-        else:
-            handlers, profile, close_backend = linux_handlers(netns), linux_profile(), None
-        engine = Engine(handlers)
-        engine.observers.append(metrics.observer(engine))
-        ipam = Ipam(store, keys, record.id, node.pod_subnet, node.pod_gateway)
-        controller = Controller(view, engine, ipam, PodStore(config.state_dir), store, keys, profile,
-                                on_cni=metrics.observe_cni)
-        controllers.append(controller)
+            from vswitch.vpp_runtime import VppRuntime
+
+            vpp = VppRuntime(config, netns, stolen_name)
+            try:
+                backend = await vpp.start()
+            except BaseException:
+                await vpp.stop()
+                raise
+            controller = new_controller(view, Engine(backend.handlers), store, keys, config,
+                                        vpp_profile(backend.render), metrics)
+            vpp.controller = controller
+            # The runtime gives the NIC back itself, with VPP's side taken down first.
+            await serve(controller, config, metrics, vpp)
+            return
+        controller = new_controller(view, Engine(linux_handlers(netns)), store, keys, config, linux_profile(),
+                                    metrics)
         try:
             await serve(controller, config, metrics)
         finally:
-            if close_backend is not None:
-                await close_backend()
             if stolen_name is not None:
                 await release(config, stolen_name)
     finally:
@@ -81,31 +85,50 @@ async def run_agent(config: AgentConfig) -> None:
         await store.close()
 
 
-async def serve(controller: Controller, config: AgentConfig, metrics: AgentMetrics) -> None:
+def new_controller(view: AgentView, engine: Engine, store: KVStore, keys: KeySpace, config: AgentConfig,
+                   profile: DataplaneProfile, metrics: AgentMetrics) -> Controller:
+    engine.observers.append(metrics.observer(engine))
+    node = view.node
+    ipam = Ipam(store, keys, node.record.id, node.pod_subnet, node.pod_gateway)
+    return Controller(view, engine, ipam, PodStore(config.state_dir), store, keys, profile,
+                      on_cni=metrics.observe_cni)
+
+
+async def serve(controller: Controller, config: AgentConfig, metrics: AgentMetrics,
+                vpp: VppRuntime | None = None) -> None:
     controller.submit(Resync("agent start"))
-    rest = uvicorn.Server(uvicorn.Config(create_app(controller, metrics), host=config.rest_host,
-                                         port=config.rest_port, log_level="warning", lifespan="off"))
+    app = create_app(controller, metrics, dataplane_health=vpp.health if vpp is not None else None)
+    rest = uvicorn.Server(uvicorn.Config(app, host=config.rest_host, port=config.rest_port, log_level="warning",
+                                         lifespan="off"))
     # Signals are handled below; uvicorn must not install its own.
     rest.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     cni_server = await start_cni_server(controller, config.cni_socket)
     stop = asyncio.Event()
+    received: list[int] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, lambda sig=sig: (received.append(sig), stop.set()))
     tasks = [
         asyncio.create_task(controller.run(), name="event-loop"),
         asyncio.create_task(watch_etcd(controller), name="etcd-watch"),
         asyncio.create_task(heal_periodically(controller, config.healing_interval), name="healing"),
         asyncio.create_task(rest.serve(), name="rest"),
     ]
+    if vpp is not None:
+        tasks.append(asyncio.create_task(vpp.supervise(), name="vpp-supervisor"))
     log.info("agent serving CNI on %s and REST on %s", config.cni_socket, config.rest_address)
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    fatal: BaseException | None = None
     for task in done:
         if task is not stopping and task.exception() is not None:
-            log.error("%s stopped: %r", task.get_name(), task.exception())
+            log.error("%s stopped: %s", task.get_name(), task.exception())
+            fatal = fatal or task.exception()
     log.info("agent stopping; pods keep their wiring")
     await cni_server.stop(grace=2)
+    if vpp is not None:
+        # While the event loop still runs: the NIC's handover is a transaction.
+        await vpp.stop(received[0] if received else signal.SIGTERM)
     rest.should_exit = True
     for task in tasks:
         task.cancel()
@@ -113,3 +136,8 @@ async def serve(controller: Controller, config: AgentConfig, metrics: AgentMetri
         with suppress(asyncio.CancelledError, Exception):
             await task
     stopping.cancel()
+    if vpp is not None and fatal is not None:
+        from vswitch.vpp_runtime import VppGone
+
+        if isinstance(fatal, VppGone):
+            raise fatal

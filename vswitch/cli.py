@@ -40,9 +40,11 @@ def main(node_name: str | None, etcd_endpoints: str | None, dataplane: str | Non
     from stn.client import StnClientError
     from vswitch.agent import run_agent
     from vswitch.dataplane.vpp.connection import VppUnavailable
+    from vswitch.dataplane.vpp.supervisor import VppStartFailed
     from vswitch.uplink import StealFailed
+    from vswitch.vpp_runtime import VppGone
     try:
         asyncio.run(run_agent(config))
-    except (EtcdUnavailable, VppUnavailable, StealFailed, StnClientError) as exc:
+    except (EtcdUnavailable, VppUnavailable, VppStartFailed, VppGone, StealFailed, StnClientError) as exc:
         click.echo(f"contiv-agent: {exc}", err=True)
         sys.exit(1)

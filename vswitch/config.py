@@ -42,6 +42,9 @@ class AddressPlan(BaseModel):
     def _fits(self) -> AddressPlan:
         if self.pod_subnet_prefix < self.pod_subnet.prefixlen:
             raise ValueError(f"pod_subnet_prefix /{self.pod_subnet_prefix} is larger than pod_subnet {self.pod_subnet}")
+        if self.host_interconnect_prefix < self.host_interconnect.prefixlen:
+            raise ValueError(f"host_interconnect_prefix /{self.host_interconnect_prefix} is larger than "
+                             f"host_interconnect {self.host_interconnect}")
         if self.pod_subnet.overlaps(self.service_cidr):
             raise ValueError(f"pod_subnet {self.pod_subnet} overlaps service_cidr {self.service_cidr}")
         return self
@@ -49,7 +52,8 @@ class AddressPlan(BaseModel):
     @property
     def max_node_id(self) -> int:
         pods = 2 ** (self.pod_subnet_prefix - self.pod_subnet.prefixlen) - 1
-        return min(pods, self.vxlan_cidr.num_addresses - 2, self.node_interconnect.num_addresses - 2)
+        hosts = 2 ** (self.host_interconnect_prefix - self.host_interconnect.prefixlen) - 1
+        return min(pods, hosts, self.vxlan_cidr.num_addresses - 2, self.node_interconnect.num_addresses - 2)
 
     def _check(self, node_id: int) -> None:
         if not 1 <= node_id <= self.max_node_id:
@@ -63,6 +67,13 @@ class AddressPlan(BaseModel):
 
     def pod_gateway_of(self, node_id: int) -> ipaddress.IPv4Address:
         return self.pod_subnet_of(node_id).network_address + 1
+
+    def host_interconnect_of(self, node_id: int) -> ipaddress.IPv4Network:
+        """The subnet between VPP (its first address) and the node's Linux (its second)."""
+        self._check(node_id)
+        size = 2 ** (32 - self.host_interconnect_prefix)
+        base = int(self.host_interconnect.network_address) + node_id * size
+        return ipaddress.IPv4Network((base, self.host_interconnect_prefix))
 
     def vxlan_ip_of(self, node_id: int) -> ipaddress.IPv4Address:
         self._check(node_id)

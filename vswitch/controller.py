@@ -17,7 +17,7 @@ from kvstore import KVStore, ResyncRequired, WatchEvent
 from model import NODE_RECORD, KeySpace, NodeRecord
 from vswitch.dataplane.linux.netns import netns_exists
 from vswitch.engine import Engine, Transaction
-from vswitch.events import CniGc, CniRequest, Event, Healing, KVChanges, Resync
+from vswitch.events import CniGc, CniRequest, Event, Healing, KVChanges, Resync, UplinkHandover
 from vswitch.ipam import Ipam, IpamFull
 from vswitch.podstore import PodRecord, PodStore, attachment_id
 from vswitch.dataplane.profile import DataplaneProfile
@@ -72,7 +72,7 @@ class Controller:
                 if isinstance(event, Resync):
                     # Without a resync nothing else can be trusted: try again soon.
                     asyncio.get_running_loop().call_later(1.0, self.submit, Resync(f"retry: {event.reason}"))
-                if isinstance(event, (CniRequest, CniGc)) and not event.reply.done():
+                if isinstance(event, (CniRequest, CniGc, UplinkHandover)) and not event.reply.done():
                     event.reply.set_exception(RuntimeError("the agent failed to process the request"))
 
     async def handle(self, event: Event) -> None:
@@ -88,6 +88,12 @@ class Controller:
                 await self.cni(event)
             case CniGc():
                 event.reply.set_result(await self.gc(event.valid))
+            case UplinkHandover(stolen=stolen, apply=apply):
+                self.view.stolen = stolen
+                if apply:
+                    where = f"{stolen.interface_name} to the dataplane" if stolen else "the NIC back to Linux"
+                    await self.engine.apply(self.profile.render(self.view), cause=f"handing {where}")
+                event.reply.set_result(None)
 
     # --- resync -------------------------------------------------------------------------
 

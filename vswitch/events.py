@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from kvstore import WatchEvent
 from cni.api import cni_pb2
+from stn.models import StolenInterface
 
 
 @dataclass
@@ -39,4 +40,16 @@ class CniGc:
     reply: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
-Event = Resync | KVChanges | Healing | CniRequest | CniGc
+@dataclass
+class UplinkHandover:
+    """The stolen NIC goes to the dataplane (`stolen`, what STN saved of it)
+    or back to Linux (None). `apply` False only records it, for when the
+    dataplane cannot be programmed now (VPP is starting: the resync after
+    it connects applies everything)."""
+
+    stolen: StolenInterface | None
+    apply: bool = True
+    reply: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+Event = Resync | KVChanges | Healing | CniRequest | CniGc | UplinkHandover

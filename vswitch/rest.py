@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -9,7 +11,10 @@ from vswitch.controller import Controller
 from vswitch.metrics import AgentMetrics
 
 
-def create_app(controller: Controller, metrics: AgentMetrics) -> FastAPI:
+def create_app(controller: Controller, metrics: AgentMetrics,
+               dataplane_health: Callable[[], dict[str, object]] | None = None) -> FastAPI:
+    """`dataplane_health` reports a dataplane the agent depends on (VPP); its
+    "ready" key is part of the agent's readiness."""
     app = FastAPI(title="contiv-agent", docs_url=None, redoc_url=None)
     engine = controller.engine
 
@@ -20,9 +25,14 @@ def create_app(controller: Controller, metrics: AgentMetrics) -> FastAPI:
     @app.get("/readiness")
     async def readiness(response: Response) -> dict[str, object]:
         ready = controller.synced.is_set()
+        report: dict[str, object] = {"pending": len(engine.pending), "failed": len(engine.failures)}
+        if dataplane_health is not None:
+            dataplane = dataplane_health()
+            report["dataplane"] = dataplane
+            ready = ready and bool(dataplane.get("ready"))
         if not ready:
             response.status_code = 503
-        return {"ready": ready, "pending": len(engine.pending), "failed": len(engine.failures)}
+        return {"ready": ready, **report}
 
     @app.get("/contiv/v1/ipam")
     async def ipam() -> dict[str, object]:

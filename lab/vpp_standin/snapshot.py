@@ -74,6 +74,8 @@ class StandinSnapshot(BaseModel):
     interfaces: list[InterfaceSnapshot]
     tables: list[TableSnapshot]
     neighbors: list[NeighborSnapshot]
+    # STN rules: address -> sw_if_index.
+    stn_rules: dict[str, int] = {}
     counters: CountersSnapshot
     clients: list[str]
     pending_faults: list[FaultRule]
@@ -143,6 +145,7 @@ def take_snapshot(
             NeighborSnapshot(sw_if_index=n.sw_if_index, ip_address=str(n.ip_address), mac=_mac(n.mac), flags=n.flags)
             for n in state.neighbors.values()
         ],
+        stn_rules={str(address): index for address, index in state.stn_rules.items()},
         counters=counters,
         clients=clients,
         pending_faults=faults,

@@ -59,6 +59,8 @@ class DataplaneState:
         self._next_index = 0
         self.tables: dict[tuple[bool, int], Table] = {}
         self.neighbors: dict[tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address], Neighbor] = {}
+        # STN rules: the node's address -> the interface its punted traffic leaves by.
+        self.stn_rules: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, int] = {}
         self._stats_index = 0
         # host_if_name -> sw_if_index, so duplicate checks stay O(1) with
         # thousands of pods.
@@ -457,3 +459,18 @@ class DataplaneState:
             return NO_INDEX
         self.neighbors[key] = neighbor
         return NO_INDEX
+
+    # ---- stn plugin -------------------------------------------------------
+
+    def stn_rule_add_del(self, is_add: bool, address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+                         sw_if_index: int) -> None:
+        if not is_add:
+            # VPP looks the rule up by address alone; the interface is ignored.
+            if self.stn_rules.pop(address, None) is None:
+                raise ApiError(Retval.NO_SUCH_ENTRY, f"no STN rule for {address}")
+            return
+        # VPP would look up the interface's output node; it must exist.
+        self.interface(sw_if_index)
+        # An add over an existing rule moves it to the new interface.
+        self.stn_rules[address] = sw_if_index
+

@@ -175,3 +175,45 @@ def make_node(tmp: Path) -> TestNode:
     while labns.list_netns(f"agt{octet}n"):
         octet = 100 + secrets.randbelow(150)
     return TestNode(name=f"agt{octet}n", subnet_octet=octet, tmp=tmp)
+
+
+STN = VENV_BIN / "contiv-stn"
+
+
+def start_stn_with_nic(node: TestNode, tmp: Path) -> subprocess.Popen:
+    """Give the node a "NIC" (nic0, 10.77.0.2/24, a veth to a gateway
+    namespace at 10.77.0.1, with a route to 10.78.0.0/16 through it) and run
+    STN in the node; the agent is told to steal nic0 through it."""
+    gateway = f"{node.name}-gw"
+    labns.add_netns(gateway)
+    node.pods.append(gateway)
+    labns.ip("link", "add", "nic0", "type", "veth", "peer", "name", "up0", "netns", gateway, netns=node.name)
+    labns.ip("addr", "add", "10.77.0.2/24", "dev", "nic0", netns=node.name)
+    labns.ip("link", "set", "nic0", "up", netns=node.name)
+    labns.ip("addr", "add", "10.77.0.1/24", "dev", "up0", netns=gateway)
+    labns.ip("link", "set", "up0", "up", netns=gateway)
+    labns.ip("route", "add", "10.78.0.0/16", "via", "10.77.0.1", netns=node.name)
+    socket = tmp / "stn.sock"
+    stn = subprocess.Popen(labns.exec_in(node.name, str(STN), "serve", "--socket", str(socket), "--state-dir",
+                                         str(tmp / "stn-state"), "--agent-liveness",
+                                         f"http://{node.node_ip}:9999/liveness", "--grace-period", "60"),
+                           stdout=open(tmp / "stn.log", "ab"), stderr=subprocess.STDOUT)
+    wait_for(socket.exists, 20, "the STN socket")
+    node.agent_env = {**node.agent_env, "CONTIV_AGENT_STEAL_INTERFACE": "nic0",
+                      "CONTIV_AGENT_STN_SOCKET": str(socket)}
+    return stn
+
+
+def nic_state(node: TestNode, nic: str = "nic0") -> tuple[list[str], set[str]]:
+    """The NIC's IPv4 addresses (CIDRs) and the destinations routed out of it."""
+    addrs = json.loads(labns.ip("-j", "addr", "show", nic, netns=node.name).stdout)[0]["addr_info"]
+    routes = json.loads(labns.ip("-j", "route", "show", "dev", nic, netns=node.name).stdout)
+    return [f"{a['local']}/{a['prefixlen']}" for a in addrs if a["family"] == "inet"], {r["dst"] for r in routes}
+
+
+def stn_show(node: TestNode, socket: str | Path) -> list[dict]:
+    done = subprocess.run(labns.exec_in(node.name, str(STN), "show", "--socket", str(socket), "-o", "json"),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    return shown if isinstance(shown, list) else [shown]

@@ -3,7 +3,6 @@ keeps its addresses and routes, and the NIC goes back on a clean shutdown."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -13,11 +12,9 @@ from pathlib import Path
 import pytest
 
 from lab import netns as labns
-from tests.agent.nodefixture import TestNode, make_node, wait_for
+from tests.agent.nodefixture import TestNode, make_node, nic_state, start_stn_with_nic, stn_show
 
 pytestmark = pytest.mark.root
-
-STN = Path(sys.executable).parent / "contiv-stn"
 
 
 @pytest.fixture
@@ -26,44 +23,13 @@ def stn_node(tmp_path: Path) -> Iterator[tuple[TestNode, subprocess.Popen]]:
     stn = None
     try:
         node.setup_without_agent()
-        # The node's "NIC": a veth to a gateway namespace, with an address and
-        # a route through the gateway.
-        gateway = f"{node.name}-gw"
-        labns.add_netns(gateway)
-        node.pods.append(gateway)
-        labns.ip("link", "add", "nic0", "type", "veth", "peer", "name", "up0", "netns", gateway, netns=node.name)
-        labns.ip("addr", "add", "10.77.0.2/24", "dev", "nic0", netns=node.name)
-        labns.ip("link", "set", "nic0", "up", netns=node.name)
-        labns.ip("addr", "add", "10.77.0.1/24", "dev", "up0", netns=gateway)
-        labns.ip("link", "set", "up0", "up", netns=gateway)
-        labns.ip("route", "add", "10.78.0.0/16", "via", "10.77.0.1", netns=node.name)
-        socket = tmp_path / "stn.sock"
-        stn = subprocess.Popen(labns.exec_in(node.name, str(STN), "serve", "--socket", str(socket), "--state-dir",
-                                             str(tmp_path / "stn-state"), "--agent-liveness",
-                                             f"http://{node.node_ip}:9999/liveness", "--grace-period", "60"),
-                               stdout=open(tmp_path / "stn.log", "ab"), stderr=subprocess.STDOUT)
-        wait_for(socket.exists, 20, "the STN socket")
-        node.agent_env = {"CONTIV_AGENT_STEAL_INTERFACE": "nic0", "CONTIV_AGENT_STN_SOCKET": str(socket)}
+        stn = start_stn_with_nic(node, tmp_path)
         node.start_agent()
         yield node, stn
     finally:
         if stn is not None:
             stn.kill()
         node.teardown()
-
-
-def nic_state(node: TestNode) -> tuple[list[str], set[str]]:
-    addrs = json.loads(labns.ip("-j", "addr", "show", "nic0", netns=node.name).stdout)[0]["addr_info"]
-    routes = json.loads(labns.ip("-j", "route", "show", "dev", "nic0", netns=node.name).stdout)
-    return [f"{a['local']}/{a['prefixlen']}" for a in addrs if a["family"] == "inet"], {r["dst"] for r in routes}
-
-
-def stn_show(node: TestNode, socket: str) -> list[dict]:
-    done = subprocess.run(labns.exec_in(node.name, str(STN), "show", "--socket", socket, "-o", "json"),
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    shown = json.loads(done.stdout)
-    return shown if isinstance(shown, list) else [shown]
 
 
 def test_stolen_nic_keeps_the_node_connected_and_is_given_back(stn_node, tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from vswitch.engine import Engine
 
 from .conftest import make_pod, make_view
 
-OPTIONS = VppOptions()
+# These tests share the machine's own namespace: no routes of theirs in it.
+OPTIONS = VppOptions(host_interconnect=False)
 
 
 def new_engine(vpp: AsyncVppConnection, netns: NetnsHandles) -> Engine:

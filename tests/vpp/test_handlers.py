@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
-from lab.vpp_standin import StandinConfig, VppStandin
+from lab import netns as labns
+from lab.vpp_standin import StandinConfig, VppStandin, async_wait_until
 from vswitch.dataplane.linux.handlers import VethHandler
 from vswitch.dataplane.linux.netns import NetnsHandles
 from vswitch.dataplane.vpp.connection import AsyncVppConnection
@@ -17,6 +19,7 @@ from vswitch.dataplane.vpp.items import (
     InterfaceAddress,
     InterfaceState,
     Loopback,
+    StnRule,
     Uplink,
     VppNeighbor,
     VppRoute,
@@ -25,7 +28,7 @@ from vswitch.dataplane.vpp.items import (
 )
 from vswitch.dataplane.vpp.mesh import VxlanHandler
 from vswitch.dataplane.vpp.render import pod_interface
-from vswitch.dataplane.vpp.routing import NeighborHandler, RouteHandler, TableHandler
+from vswitch.dataplane.vpp.routing import NeighborHandler, RouteHandler, StnRuleHandler, TableHandler
 from vswitch.engine import Item
 
 from .conftest import make_pod
@@ -97,6 +100,22 @@ async def test_route_with_and_without_next_hop(vpp: AsyncVppConnection, ifindex:
     assert await handler.dump([]) == []
 
 
+async def test_route_into_another_table(vpp: AsyncVppConnection, ifindex: InterfaceIndex,
+                                        loopback: Loopback) -> None:
+    handler = RouteHandler(vpp, ifindex, tables=(0, VRF))
+    await round_trip(handler, VppRoute(table_id=0, dst="10.9.0.0/16", via_table=VRF))
+    # The VRF's default route replaces VPP's own drop entry, and gives it back.
+    await round_trip(handler, VppRoute(table_id=VRF, dst="0.0.0.0/0", via_table=0))
+
+
+async def test_stn_rule(vpp: AsyncVppConnection, ifindex: InterfaceIndex, loopback: Loopback) -> None:
+    handler = StnRuleHandler(vpp, ifindex)
+    rule = StnRule(ip="10.77.0.2", tag=LOOP)
+    await round_trip(handler, rule)
+    # Deleting a rule that is gone already is no error.
+    await handler.delete(rule)
+
+
 async def test_neighbor(vpp: AsyncVppConnection, ifindex: InterfaceIndex, loopback: Loopback) -> None:
     await round_trip(NeighborHandler(vpp, ifindex), VppNeighbor(tag=LOOP, ip="10.9.0.5", mac="02:00:00:00:00:05"))
 
@@ -120,6 +139,26 @@ async def test_pod_interface_falls_back_to_veth_and_af_packet(
     await handler.delete(item)
     assert await handler.dump([item]) == []
     assert f"host-{item.veth_ifname}" not in {i.name for i in only_standin.snapshot().interfaces}
+
+
+@pytest.mark.root
+async def test_pod_veth_and_its_addresses_survive_a_vpp_restart(
+        vpp: AsyncVppConnection, ifindex: InterfaceIndex, netns: NetnsHandles, make_netns,  # noqa: ANN001
+        only_standin: VppStandin) -> None:
+    handler = PodInterfaceHandler(vpp, ifindex, VethHandler(netns))
+    pod_netns = make_netns()
+    item = pod_interface(make_pod(pod_netns), mtu=1450)
+    await handler.create(item)
+    pod_netns = Path(pod_netns).name
+    labns.ip("addr", "add", "10.1.1.2/32", "dev", item.pod_ifname, netns=pod_netns)
+    await only_standin.restart()
+    await async_wait_until(lambda: vpp.connects == 2, what="the reconnect")
+    assert await handler.dump([item]) == []
+    # Recreated in VPP; the Linux end, with what is configured on it, stays.
+    await handler.create(item)
+    assert await handler.dump([item]) == [item]
+    addresses = labns.ip("-o", "addr", "show", "dev", item.pod_ifname, netns=pod_netns).stdout
+    assert "10.1.1.2/32" in addresses
 
 
 @pytest.mark.root

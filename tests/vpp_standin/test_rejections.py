@@ -147,3 +147,22 @@ def test_vxlan_rules(client: VPPApiClient) -> None:
     assert api.vxlan_add_del_tunnel_v3(is_add=True, **dict(other, decap_next_index=9)).retval == Retval.INVALID_DECAP_NEXT
     assert api.vxlan_add_del_tunnel_v3(is_add=False, **tunnel).retval == 0
     assert api.vxlan_tunnel_v2_dump(sw_if_index=NO_INDEX) == []
+
+
+def test_stn_rules_follow_vpp(client: VPPApiClient, server: StandinThread) -> None:
+    api = client.api
+    lo = api.create_loopback_instance(is_specified=False, user_instance=0).sw_if_index
+    other = api.create_loopback_instance(is_specified=False, user_instance=0).sw_if_index
+    # A rule needs an interface to send out of.
+    assert api.stn_add_del_rule(is_add=True, ip_address="10.77.0.2", sw_if_index=BOGUS).retval == (
+        Retval.INVALID_SW_IF_INDEX)
+    assert api.stn_add_del_rule(is_add=True, ip_address="10.77.0.2", sw_if_index=lo).retval == 0
+    # Adding again moves the rule; there is still one.
+    assert api.stn_add_del_rule(is_add=True, ip_address="10.77.0.2", sw_if_index=other).retval == 0
+    assert [(str(d.ip_address), d.sw_if_index) for d in api.stn_rules_dump()] == [("10.77.0.2", other)]
+    assert server.snapshot().stn_rules == {"10.77.0.2": other}
+    # Deleting goes by address; deleting what is not there is an error.
+    assert api.stn_add_del_rule(is_add=False, ip_address="10.77.0.2", sw_if_index=NO_INDEX).retval == 0
+    assert api.stn_add_del_rule(is_add=False, ip_address="10.77.0.2", sw_if_index=NO_INDEX).retval == (
+        Retval.NO_SUCH_ENTRY)
+    assert api.stn_rules_dump() == []

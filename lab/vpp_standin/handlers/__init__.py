@@ -1,6 +1,6 @@
 """Message handlers; importing the package registers all of them."""
 
-from . import af_packet, cli_inband, interfaces, ip, memclnt, neighbor, tap, vxlan
+from . import af_packet, cli_inband, interfaces, ip, memclnt, neighbor, stn, tap, vxlan
 from .base import HANDLERS, HandlerContext, Reply, handles
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "ip",
     "memclnt",
     "neighbor",
+    "stn",
     "tap",
     "vxlan",
 ]

@@ -110,13 +110,17 @@ class VethHandler:
     async def create(self, item: Veth) -> None:
         host = await self.netns.get(HOST)
         pod = await self.netns.get(item.pod_netns)
-        fd = os.open(item.pod_netns, os.O_RDONLY)
+        peer: dict[str, object] = {"ifname": item.pod_ifname, "address": item.pod_mac, "mtu": item.mtu}
+        # A veth with both ends on the node (VPP's host interconnect) stays put.
+        fd = os.open(item.pod_netns, os.O_RDONLY) if item.pod_netns != HOST else None
         try:
+            if fd is not None:
+                peer["net_ns_fd"] = fd
             await _add_link(host, dict(ifname=item.host_ifname, kind="veth", address=item.host_mac, mtu=item.mtu,
-                                       peer={"ifname": item.pod_ifname, "net_ns_fd": fd, "address": item.pod_mac,
-                                             "mtu": item.mtu}))
+                                       peer=peer))
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
         await pod.link("set", index=await _ifindex(pod, item.pod_ifname), state="up")
 
     async def delete(self, item: Veth) -> None:
@@ -214,6 +218,8 @@ class RouteHandler:
             spec["gateway"] = item.gateway
         if item.onlink:
             spec["flags"] = RTNH_F_ONLINK
+        if item.src:
+            spec["prefsrc"] = item.src
         await ipr.route("replace", **spec)
 
     async def update(self, old: Route, new: Route) -> None:
@@ -247,7 +253,8 @@ class RouteHandler:
                 dst = r.get("RTA_DST") or "0.0.0.0"
                 route = Route(netns=netns, dst=f"{dst}/{r['dst_len']}", ifname=names.get(r.get("RTA_OIF"), ""),
                               gateway=r.get("RTA_GATEWAY") or "", scope=RT_SCOPE_NAME.get(r["scope"], "universe"),
-                              onlink=bool(r["flags"] & RTNH_F_ONLINK), link_key="")
+                              onlink=bool(r["flags"] & RTNH_F_ONLINK), src=r.get("RTA_PREFSRC") or "",
+                              link_key="")
                 want = wanted.get(route.key())
                 if want is not None:
                     # Dependencies are the renderer's, not the kernel's: adopt them.

@@ -67,6 +67,8 @@ class Route(Item):
     gateway: str = ""
     scope: Literal["universe", "link"] = "universe"
     onlink: bool = False
+    # The source address the node picks for traffic on this route ("" : the kernel's choice).
+    src: str = ""
     link_key: str
     # Other items this route needs (the address of its gateway's subnet, ...).
     after: tuple[str, ...] = ()

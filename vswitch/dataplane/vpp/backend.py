@@ -17,7 +17,7 @@ from vswitch.dataplane.vpp.interfaces import LoopbackHandler, PodInterfaceHandle
 from vswitch.dataplane.vpp.mesh import VxlanHandler
 from vswitch.dataplane.vpp.options import VppOptions
 from vswitch.dataplane.vpp.render import render_vpp
-from vswitch.dataplane.vpp.routing import NeighborHandler, RouteHandler, TableHandler
+from vswitch.dataplane.vpp.routing import NeighborHandler, RouteHandler, StnRuleHandler, TableHandler
 from vswitch.engine.item import Item
 from vswitch.view import AgentView
 
@@ -30,6 +30,7 @@ class VppBackend(NamedTuple):
     handlers: list
     render: Callable[[AgentView], dict[str, Item]]
     close: Callable[[], Awaitable[None]]
+    connection: VppConnection
 
 
 def open_connection(options: VppOptions) -> VppConnection:
@@ -49,8 +50,9 @@ def vpp_handlers(vpp: VppConnection, netns: NetnsHandles, options: VppOptions) -
         VxlanHandler(vpp, ifindex),
         InterfaceStateHandler(vpp, ifindex),
         AddressHandler(vpp, ifindex),
-        RouteHandler(vpp, ifindex, tables=(options.pod_vrf,)),
+        RouteHandler(vpp, ifindex, tables=(0, options.pod_vrf)),
         NeighborHandler(vpp, ifindex),
+        StnRuleHandler(vpp, ifindex),
         LinuxAddressHandler(netns),
         LinuxRouteHandler(netns),
         LinuxNeighborHandler(netns),
@@ -85,4 +87,4 @@ async def vpp_backend(config: AgentConfig, options: VppOptions | None = None,
         if own_netns:
             handles.close()
 
-    return VppBackend(handlers, render, close)
+    return VppBackend(handlers, render, close, vpp)

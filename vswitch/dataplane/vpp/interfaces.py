@@ -11,7 +11,8 @@ from vswitch.dataplane.linux.handlers import VethHandler
 from vswitch.dataplane.linux.items import Veth
 from vswitch.dataplane.vpp.connection import VppApiError, VppConnection
 from vswitch.dataplane.vpp.ifindex import InterfaceIndex
-from vswitch.dataplane.vpp.items import LOOP_TAG, POD_TAG, UPLINK_TAG, Loopback, PodInterface, Uplink
+from vswitch.dataplane.linux.netns import HOST
+from vswitch.dataplane.vpp.items import HOST_TAG, LOOP_TAG, POD_TAG, UPLINK_TAG, Loopback, PodInterface, Uplink
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,19 @@ class PodInterfaceHandler:
         reply = await self.vpp.call(
             "tap_create_v3", id=NO_INDEX, use_random_mac=False, mac_address=item.vpp_mac,
             host_if_name_set=True, host_if_name=item.pod_ifname,
-            host_namespace_set=True, host_namespace=item.pod_netns,
+            # Unset, the Linux end stays in VPP's own namespace: the node's.
+            host_namespace_set=item.pod_netns != HOST, host_namespace=item.pod_netns,
             host_mac_addr_set=True, host_mac_addr=item.pod_mac,
             host_mtu_set=True, host_mtu_size=item.mtu, tag=item.tag)
         self.ifindex.learn(item.tag, reply.sw_if_index)
 
     async def _create_veth(self, item: PodInterface) -> None:
         veth = pod_veth(item)
-        await self.veths.create(veth)
+        # After a VPP restart the veth is still there, and with it the
+        # addresses and routes on its Linux end: recreating it would lose them.
+        created = veth not in await self.veths.dump([veth])
+        if created:
+            await self.veths.create(veth)
         try:
             reply = await self.vpp.call(
                 "af_packet_create_v3", mode=AF_PACKET_MODE_ETHERNET, hw_addr=item.vpp_mac,
@@ -89,8 +95,9 @@ class PodInterfaceHandler:
             self.ifindex.forget(item.tag)
             with contextlib.suppress(Exception):
                 await self.vpp.call("af_packet_delete", host_if_name=item.veth_ifname)
-            with contextlib.suppress(Exception):
-                await self.veths.delete(veth)
+            if created:
+                with contextlib.suppress(Exception):
+                    await self.veths.delete(veth)
             raise
 
     async def delete(self, item: PodInterface) -> None:
@@ -103,7 +110,8 @@ class PodInterfaceHandler:
 
     async def dump(self, desired: Iterable[PodInterface]) -> list[PodInterface]:
         wanted = {item.tag: item for item in desired}
-        ours = {tag: info for tag, info in (await self.ifindex.dump()).items() if tag.startswith(POD_TAG)}
+        ours = {tag: info for tag, info in (await self.ifindex.dump()).items()
+                if tag.startswith((POD_TAG, HOST_TAG))}
         if not ours:
             return []
         taps = {int(t.sw_if_index): t for t in await self.vpp.dump("sw_interface_tap_v2_dump", sw_if_index=NO_INDEX)}

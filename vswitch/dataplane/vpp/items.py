@@ -20,6 +20,8 @@ POD_TAG = TAG_PREFIX + "pod-"
 LOOP_TAG = TAG_PREFIX + "loop-"
 UPLINK_TAG = TAG_PREFIX + "uplink-"
 VXLAN_TAG = TAG_PREFIX + "vxlan-"
+# The host interconnect: a PodInterface whose Linux end is in the node's own netns.
+HOST_TAG = TAG_PREFIX + "host-"
 
 
 def interface_key(tag: str) -> str:
@@ -44,9 +46,12 @@ class VrfTable(Item):
 
 
 class PodInterface(Item):
-    """A pod's link into VPP: a tap whose host end VPP puts into the pod's
-    namespace, or where VPP cannot make taps (no /dev/vhost-net) a veth pair
-    whose node end VPP takes with af_packet."""
+    """A link between VPP and a Linux namespace: a tap whose Linux end VPP
+    puts into the namespace, or where VPP cannot make taps (no /dev/vhost-net)
+    a veth pair whose node end VPP takes with af_packet.
+
+    Pods get one each; the host interconnect is one too, with its Linux end
+    in the node's own namespace (pod_netns HOST)."""
 
     kind: ClassVar[str] = "vpp.pod_interface"
     tag: str
@@ -136,22 +141,28 @@ class InterfaceAddress(Item):
 
 
 class VppRoute(Item):
-    """A single-path IPv4 route: out of an interface, optionally via a next hop."""
+    """A single-path IPv4 route: out of an interface (`tag`), optionally via a
+    next hop; or, with `via_table` set instead of `tag`, a lookup in another
+    VRF (how the pod VRF and the node's table 0 reach each other)."""
 
     kind: ClassVar[str] = "vpp.route"
     table_id: int
     dst: str
-    tag: str
+    tag: str = ""
     next_hop: str = ""
+    via_table: int | None = None
     after: tuple[str, ...] = ()
 
     def key(self) -> str:
         return f"vpp/route/{self.table_id}/{self.dst}"
 
     def deps(self) -> tuple[str, ...]:
-        deps = [interface_key(self.tag), *self.after]
-        if self.table_id:
-            deps.append(table_key(self.table_id))
+        deps = [*self.after]
+        if self.tag:
+            deps.append(interface_key(self.tag))
+        for table in (self.table_id, self.via_table):
+            if table:
+                deps.append(table_key(table))
         return tuple(deps)
 
 
@@ -165,6 +176,23 @@ class VppNeighbor(Item):
 
     def key(self) -> str:
         return f"vpp/neighbor/{self.tag}/{self.ip}"
+
+    def deps(self) -> tuple[str, ...]:
+        return (state_key(self.tag),)
+
+
+class StnRule(Item):
+    """VPP's steal-the-NIC rule: packets to `ip` (the node's own address,
+    which VPP holds on the uplink) that VPP does not consume itself go out of
+    the interface `tag` (the host interconnect), so Linux keeps receiving its
+    traffic through VPP."""
+
+    kind: ClassVar[str] = "vpp.stn_rule"
+    ip: str
+    tag: str
+
+    def key(self) -> str:
+        return f"vpp/stn-rule/{self.ip}"
 
     def deps(self) -> tuple[str, ...]:
         return (state_key(self.tag),)

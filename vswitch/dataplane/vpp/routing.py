@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from vswitch.dataplane.vpp.connection import VppApiError, VppConnection
 from vswitch.dataplane.vpp.ifindex import InterfaceIndex
-from vswitch.dataplane.vpp.items import TAG_PREFIX, VppNeighbor, VppRoute, VrfTable
+from vswitch.dataplane.vpp.items import TAG_PREFIX, StnRule, VppNeighbor, VppRoute, VrfTable
 
 NO_INDEX = 0xFFFFFFFF
 FIB_PATH_TYPE_NORMAL = 0
@@ -49,8 +49,10 @@ class TableHandler:
 
 
 def route_message(item: VppRoute, sw_if_index: int) -> dict[str, object]:
+    """`sw_if_index` NO_INDEX with `item.via_table` set: look up in that table."""
     next_hop = {"ip4": ipaddress.IPv4Address(item.next_hop)} if item.next_hop else {}
-    path = {"sw_if_index": sw_if_index, "table_id": item.table_id, "rpf_id": 0, "weight": 1, "preference": 0,
+    path_table = item.via_table if item.via_table is not None else item.table_id
+    path = {"sw_if_index": sw_if_index, "table_id": path_table, "rpf_id": 0, "weight": 1, "preference": 0,
             "type": FIB_PATH_TYPE_NORMAL, "flags": 0, "proto": FIB_PATH_NH_PROTO_IP4,
             "nh": {"address": next_hop}, "n_labels": 0, "label_stack": EMPTY_LABEL_STACK}
     return {"table_id": item.table_id, "prefix": item.dst, "n_paths": 1, "paths": [path]}
@@ -61,8 +63,9 @@ class RouteHandler:
 
     A dump cannot ask VPP who made a route, so a route counts as the agent's
     when it is in a table the agent renders into, has one normal path out of
-    one of the agent's tagged interfaces, and is not what VPP derives from an
-    interface address itself (the attached subnet and the local host route).
+    one of the agent's tagged interfaces or into another table (VPP makes no
+    such route by itself), and is not what VPP derives from an interface
+    address itself (the attached subnet and the local host route).
     """
 
     kind = VppRoute.kind
@@ -73,7 +76,7 @@ class RouteHandler:
         self.tables = set(tables)
 
     async def create(self, item: VppRoute) -> None:
-        sw_if_index = await self.ifindex.index(item.tag)
+        sw_if_index = await self.ifindex.index(item.tag) if item.tag else NO_INDEX
         # A replace (is_multipath false) makes a retry after a crash harmless.
         await self.vpp.call("ip_route_add_del", is_add=True, is_multipath=False,
                             route=route_message(item, sw_if_index))
@@ -106,12 +109,16 @@ class RouteHandler:
                 if len(route.paths) != 1 or dst in derived:
                     continue
                 path = route.paths[0]
-                tag = tags.get(int(path.sw_if_index))
-                if int(path.type) != FIB_PATH_TYPE_NORMAL or tag is None:
+                if int(path.type) != FIB_PATH_TYPE_NORMAL:
                     continue
                 next_hop = path.nh.address.ip4
-                item = VppRoute(table_id=table_id, dst=dst, tag=tag,
-                                next_hop="" if next_hop == ANY_IP4 else str(next_hop))
+                next_hop_text = "" if next_hop == ANY_IP4 else str(next_hop)
+                if int(path.sw_if_index) == NO_INDEX and int(path.table_id) != table_id:
+                    item = VppRoute(table_id=table_id, dst=dst, via_table=int(path.table_id), next_hop=next_hop_text)
+                elif (tag := tags.get(int(path.sw_if_index))) is not None:
+                    item = VppRoute(table_id=table_id, dst=dst, tag=tag, next_hop=next_hop_text)
+                else:
+                    continue
                 want = wanted.get(item.key())
                 if want is not None:
                     # Dependencies are the renderer's, not VPP's: adopt them.
@@ -158,3 +165,35 @@ class NeighborHandler:
                 continue
             found.append(VppNeighbor(tag=tag, ip=str(n.ip_address), mac=str(n.mac_address)))
         return found
+
+
+class StnRuleHandler:
+    """VPP's STN rules; all of them are the agent's (nothing else makes any)."""
+
+    kind = StnRule.kind
+
+    def __init__(self, vpp: VppConnection, ifindex: InterfaceIndex) -> None:
+        self.vpp = vpp
+        self.ifindex = ifindex
+
+    async def create(self, item: StnRule) -> None:
+        # An add over an existing rule moves it to the new interface.
+        await self.vpp.call("stn_add_del_rule", is_add=True, ip_address=item.ip,
+                            sw_if_index=await self.ifindex.index(item.tag))
+
+    async def update(self, old: StnRule, new: StnRule) -> None:
+        await self.create(new)
+
+    async def delete(self, item: StnRule) -> None:
+        try:
+            await self.vpp.call("stn_add_del_rule", is_add=False, ip_address=item.ip, sw_if_index=NO_INDEX)
+        except VppApiError as exc:
+            if exc.retval != RETVAL_NO_SUCH_ENTRY:
+                raise
+
+    async def dump(self, desired: Iterable[StnRule]) -> list[StnRule]:
+        tags = {info.sw_if_index: tag for tag, info in (await self.ifindex.dump()).items()}
+        # A rule out of an interface that is not the agent's still is the
+        # agent's: reported with no tag, so that it gets replaced.
+        return [StnRule(ip=str(d.ip_address), tag=tags.get(int(d.sw_if_index), ""))
+                for d in await self.vpp.dump("stn_rules_dump")]
