@@ -6,7 +6,7 @@ names and fails, exits and cleans up the way VPP does. Everything else in the
 file is parsed for syntax only.
 
 Environment: CONTIV_STANDIN_APIDIR (the .api.json folder, default
-/work/shared/vpp-api) and CONTIV_STANDIN_VHOST_NET (yes, no or auto).
+shared/vpp-api beside the checkout) and CONTIV_STANDIN_VHOST_NET (yes, no or auto).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import click
 from .cli import _VHOST_CHOICES, run_standin
 from .config import StandinConfig
 
-DEFAULT_APIDIR = Path("/work/shared/vpp-api")
+# shared/ beside the checkout.
+DEFAULT_APIDIR = Path(__file__).resolve().parents[2].parent / "shared" / "vpp-api"
 DEFAULT_API_SOCKET = Path("/run/vpp/api.sock")
 
 # A section body: words and nested bodies, e.g. `plugin x { enable }` is

@@ -59,6 +59,7 @@ class TestNode:
     pods: list[str] = field(default_factory=list)
     agent_log: Path | None = None
     agent_env: dict[str, str] = field(default_factory=dict)
+    agent_args: list[str] = field(default_factory=list)
 
     @property
     def host_ip(self) -> str:
@@ -94,7 +95,7 @@ class TestNode:
         self.agent_log = self.tmp / "agent.log"
         command = labns.exec_in(self.name, str(AGENT), "--node", "node-1", "--etcd-endpoints", self.etcd.endpoint,
                                 "--cni-socket", str(self.socket), "--state-dir", str(self.tmp / "state"),
-                                "--rest-address", f"{self.node_ip}:9999")
+                                "--rest-address", f"{self.node_ip}:9999", *self.agent_args)
         env = {**os.environ, **self.agent_env} if self.agent_env else None
         with open(self.agent_log, "ab") as log:
             self.agent = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -23,7 +23,8 @@ from vswitch.dataplane.vpp import AsyncVppConnection
 from vswitch.podstore import PodRecord
 from vswitch.view import AgentView, NodeView
 
-APIDIR = Path("/work/shared/vpp-api")
+# shared/ sits beside the checkout, as in CI.
+APIDIR = Path(__file__).resolve().parents[2].parent / "shared" / "vpp-api"
 REAL_VPP = os.environ.get("CONTIV_TEST_VPP_SOCKET", "")
 
 

@@ -14,7 +14,8 @@ from vpp_papi.vpp_papi_async import VPPApiClient as AsyncVPPApiClient
 
 from lab.vpp_standin import StandinConfig, StandinThread, VppStandin, running_standin
 
-APIDIR = Path("/work/shared/vpp-api")
+# shared/ sits beside the checkout, as in CI.
+APIDIR = Path(__file__).resolve().parents[2].parent / "shared" / "vpp-api"
 
 
 @pytest.fixture

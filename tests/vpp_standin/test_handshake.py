@@ -12,6 +12,8 @@ from vpp_papi.vpp_papi_async import VPPApiClient as AsyncVPPApiClient
 
 from lab.vpp_standin import StandinThread, VppStandin, wait_until
 
+from .conftest import APIDIR
+
 
 def _expected_table(apidir: Path) -> set[str]:
     names = set()
@@ -46,7 +48,7 @@ def test_memclnt_and_vpe_calls(client: VPPApiClient) -> None:
     assert (modules["memclnt"].major, modules["memclnt"].minor, modules["memclnt"].patch) == (2, 1, 0)
     assert "af_packet" in modules and "vxlan" in modules
 
-    crc = json.loads(Path("/work/shared/vpp-api/plugins/af_packet.api.json").read_text())["vl_api_version"]
+    crc = json.loads((APIDIR / "plugins" / "af_packet.api.json").read_text())["vl_api_version"]
     first = api.get_first_msg_id(name=f"af_packet_{int(crc, 16):08x}")
     assert first.retval == 0
     ids = [v for k, v in client.transport.message_table.items() if k.startswith("af_packet_")]
