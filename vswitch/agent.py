@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 from contextlib import suppress
@@ -12,6 +13,7 @@ import uvicorn
 
 from kvstore import KVStore, retry_unavailable
 from model import KeySpace, NodeRecord
+from stn.models import StolenInterface
 from vswitch.config import AgentConfig
 from vswitch.controller import Controller, heal_periodically, watch_etcd
 from vswitch.cniserver import start_cni_server
@@ -23,6 +25,7 @@ from vswitch.ipam import Ipam
 from vswitch.metrics import AgentMetrics
 from vswitch.nodeid import claim_node_id
 from vswitch.podstore import PodStore
+from vswitch.render.uplink import kept_addresses
 from vswitch.rest import create_app
 from vswitch.uplink import interface_to_steal, release, steal
 from vswitch.view import AgentView, NodeView
@@ -33,9 +36,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def node_record_for(config: AgentConfig, node_id: int) -> NodeRecord:
+def node_record_for(config: AgentConfig, node_id: int, stolen: StolenInterface | None = None) -> NodeRecord:
+    """The node's addresses: the configured node IP, else the stolen NIC's
+    (the node is known by the address it always had), else the plan's."""
     plan = config.addresses
-    node_ip = config.node_ip or plan.node_ip_of(node_id)
+    nic_addresses = kept_addresses(stolen) if stolen is not None else []
+    node_ip = config.node_ip or (ipaddress.IPv4Interface(nic_addresses[0]) if nic_addresses
+                                 else plan.node_ip_of(node_id))
     return NodeRecord(id=node_id, name=config.node_name, node_ip=str(node_ip),
                       vxlan_ip=str(plan.vxlan_ip_of(node_id)), management_ips=(str(node_ip.ip),))
 
@@ -46,22 +53,24 @@ async def run_agent(config: AgentConfig) -> None:
     netns = NetnsHandles()
     store = KVStore(config.etcd)
     await retry_unavailable(store.connect, deadline=120, what="connecting to etcd")
+    stolen_name: str | None = None
     try:
-        record = await claim_node_id(store, keys, config.node_name, config.addresses.max_node_id,
-                                     lambda node_id: node_record_for(config, node_id))
-        plan = config.addresses
-        node = NodeView(record, plan.pod_subnet_of(record.id), plan.pod_gateway_of(record.id))
-        log.info("node %s: ID %d, pod subnet %s", record.name, record.id, node.pod_subnet)
-        view = AgentView(config=config, node=node)
         # The NIC goes to STN before the dataplane starts, and comes back on a
         # clean shutdown; if the agent dies instead, STN's watchdog restores it.
-        stolen_name, view.node_config = await interface_to_steal(config, store, keys)
-        if stolen_name is not None:
-            view.stolen = await steal(config, stolen_name)
+        stolen_name, node_config = await interface_to_steal(config, store, keys)
+        stolen = await steal(config, stolen_name) if stolen_name is not None else None
+        record = await claim_node_id(store, keys, config.node_name, config.addresses.max_node_id,
+                                     lambda node_id: node_record_for(config, node_id, stolen))
+        plan = config.addresses
+        node = NodeView(record, plan.pod_subnet_of(record.id), plan.pod_gateway_of(record.id))
+        log.info("node %s: ID %d, node IP %s, pod subnet %s", record.name, record.id, record.node_ip,
+                 node.pod_subnet)
+        view = AgentView(config=config, node=node, node_config=node_config, stolen=stolen)
         if config.dataplane == "vpp":
             from vswitch.vpp_runtime import VppRuntime
 
-            vpp = VppRuntime(config, netns, stolen_name)
+            # From here on the runtime gives the NIC back, VPP's side taken down first.
+            vpp, stolen_name = VppRuntime(config, netns, stolen_name), None
             try:
                 backend = await vpp.start()
             except BaseException:
@@ -70,17 +79,14 @@ async def run_agent(config: AgentConfig) -> None:
             controller = new_controller(view, Engine(backend.handlers), store, keys, config,
                                         vpp_profile(backend.render), metrics)
             vpp.controller = controller
-            # The runtime gives the NIC back itself, with VPP's side taken down first.
             await serve(controller, config, metrics, vpp)
-            return
-        controller = new_controller(view, Engine(linux_handlers(netns)), store, keys, config, linux_profile(),
-                                    metrics)
-        try:
+        else:
+            controller = new_controller(view, Engine(linux_handlers(netns)), store, keys, config, linux_profile(),
+                                        metrics)
             await serve(controller, config, metrics)
-        finally:
-            if stolen_name is not None:
-                await release(config, stolen_name)
     finally:
+        if stolen_name is not None:
+            await release(config, stolen_name)
         netns.close()
         await store.close()
 

@@ -80,3 +80,14 @@ def test_rendering_is_a_pure_function_of_the_view() -> None:
     view = make_view(other_nodes=(2,))
     view.stolen = stolen_nic()
     assert render_vpp(view, OPTIONS) == render_vpp(view, OPTIONS)
+
+
+def test_a_node_with_a_stolen_nic_is_known_by_the_nics_address() -> None:
+    from vswitch.agent import node_record_for
+    from vswitch.config import AgentConfig
+
+    config = AgentConfig(node_name="node-1")
+    assert node_record_for(config, 1, stolen_nic()).node_ip == "10.77.0.2/24"
+    assert node_record_for(config, 1).node_ip == "192.168.16.1/24"
+    configured = AgentConfig(node_name="node-1", node_ip="10.5.0.9/16")
+    assert node_record_for(configured, 1, stolen_nic()).node_ip == "10.5.0.9/16"
