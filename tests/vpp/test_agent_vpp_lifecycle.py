@@ -6,11 +6,9 @@ signals passed on to VPP."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,15 +64,8 @@ def start_node(tmp: Path, sock_dir: Path, restart: str) -> tuple[TestNode, subpr
 
 
 @pytest.fixture
-def sock_dir() -> Iterator[Path]:
-    # AF_UNIX paths are limited to 107 bytes; pytest's tmp_path can be longer.
-    path = Path(tempfile.mkdtemp(prefix="vppl-", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
 def node_factory(tmp_path: Path, sock_dir: Path) -> Iterator:
+    """Nodes whose agent runs VPP; sock_dir (conftest) keeps socket paths short."""
     started: list[tuple[TestNode, subprocess.Popen]] = []
 
     def make(restart: str = "always") -> TestNode:
