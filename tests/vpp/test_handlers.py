@@ -72,6 +72,21 @@ async def test_uplink(vpp: AsyncVppConnection, ifindex: InterfaceIndex, standin:
     await round_trip(UplinkHandler(vpp, ifindex), Uplink(tag="contiv-uplink-main", host_ifname="eth-up"))
 
 
+async def test_uplink_made_by_vpp_at_start_is_adopted_not_created(vpp: AsyncVppConnection,
+                                                                   ifindex: InterfaceIndex) -> None:
+    # Stands for the af_xdp or dpdk interface startup.conf made.
+    made = await vpp.call("create_loopback_instance", mac_address="02:00:00:00:00:0b", is_specified=False,
+                          user_instance=0)
+    name = next(str(d.interface_name) for d in await vpp.dump("sw_interface_dump", sw_if_index=made.sw_if_index))
+    handler = UplinkHandler(vpp, ifindex)
+    await round_trip(handler, Uplink(tag="contiv-uplink-main", vpp_name=name))
+    # Let go of, not deleted.
+    assert [d.sw_if_index for d in await vpp.dump("sw_interface_dump", sw_if_index=made.sw_if_index)] == [
+        made.sw_if_index]
+    with pytest.raises(LookupError, match="startup.conf"):
+        await handler.create(Uplink(tag="contiv-uplink-main", vpp_name="uplink0"))
+
+
 async def test_interface_state_and_update(vpp: AsyncVppConnection, ifindex: InterfaceIndex,
                                           loopback: Loopback) -> None:
     handler = InterfaceStateHandler(vpp, ifindex)

@@ -91,3 +91,13 @@ def test_a_node_with_a_stolen_nic_is_known_by_the_nics_address() -> None:
     assert node_record_for(config, 1).node_ip == "192.168.16.1/24"
     configured = AgentConfig(node_name="node-1", node_ip="10.5.0.9/16")
     assert node_record_for(configured, 1, stolen_nic()).node_ip == "10.5.0.9/16"
+
+
+def test_dpdk_uplink_is_the_interface_vpp_made_at_start() -> None:
+    view = make_view()
+    view.stolen = stolen_nic()
+    options = VppOptions.model_validate({"process": {"enabled": True, "startup": {"uplink": {
+        "driver": "dpdk", "pci_address": "0000:00:08.0"}}}})
+    items = render_vpp(view, options)
+    assert of_kind(items, Uplink) == [Uplink(tag=UPLINK, vpp_name="uplink0")]
+    assert [a.cidr for a in of_kind(items, InterfaceAddress) if a.tag == UPLINK] == ["10.77.0.2/24"]

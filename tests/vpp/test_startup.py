@@ -38,7 +38,7 @@ def test_dpdk_takes_the_pci_device() -> None:
     config = StartupConfig(workers=2, main_core=1,
                            uplink=UplinkConfig(driver="dpdk", pci_address="0000:00:08.0", rx_queues=2))
     conf = sections(render_startup_conf(config))
-    assert conf["dpdk"] == ["dev 0000:00:08.0 { num-rx-queues 2 }"]
+    assert conf["dpdk"] == ["dev 0000:00:08.0 { name uplink0 num-rx-queues 2 }"]
     assert "plugin dpdk_plugin.so { enable }" in conf["plugins"]
     assert conf["cpu"] == ["main-core 1", "workers 2"]
 

@@ -185,6 +185,9 @@ class UplinkHandler:
     async def create(self, item: Uplink) -> None:
         if await self.ifindex.lookup(item.tag) is not None:
             await self.delete(item)
+        if item.vpp_name:
+            await self._adopt(item)
+            return
         reply = await self.vpp.call("af_packet_create_v3", mode=AF_PACKET_MODE_ETHERNET, use_random_hw_addr=True,
                                     host_if_name=item.host_ifname, num_rx_queues=1, num_tx_queues=1)
         self.ifindex.learn(item.tag, reply.sw_if_index)
@@ -196,14 +199,34 @@ class UplinkHandler:
                 await self.vpp.call("af_packet_delete", host_if_name=item.host_ifname)
             raise
 
+    async def _adopt(self, item: Uplink) -> None:
+        found = [d for d in await self.vpp.dump("sw_interface_dump", sw_if_index=NO_INDEX)
+                 if str(d.interface_name) == item.vpp_name]
+        if not found:
+            # Not an error to retry soon: startup.conf did not make it, or VPP failed to.
+            raise LookupError(f"VPP has no interface {item.vpp_name}; check the uplink in startup.conf")
+        sw_if_index = int(found[0].sw_if_index)
+        await self.vpp.call("sw_interface_tag_add_del", is_add=True, sw_if_index=sw_if_index, tag=item.tag)
+        self.ifindex.learn(item.tag, sw_if_index)
+
     async def delete(self, item: Uplink) -> None:
         sw_if_index = await self.ifindex.lookup(item.tag)
         if sw_if_index is None:
             return
-        await _delete_by_name(self.vpp, sw_if_index)
+        if item.vpp_name:
+            # VPP's own interface stays; it is just not the agent's any more.
+            await self.vpp.call("sw_interface_tag_add_del", is_add=False, sw_if_index=sw_if_index, tag="")
+        else:
+            await _delete_by_name(self.vpp, sw_if_index)
         self.ifindex.forget(item.tag)
 
     async def dump(self, desired: Iterable[Uplink]) -> list[Uplink]:
-        return [Uplink(tag=tag, host_ifname=info.name[len(AF_PACKET_PREFIX):])
-                for tag, info in (await self.ifindex.dump()).items()
-                if tag.startswith(UPLINK_TAG) and info.name.startswith(AF_PACKET_PREFIX)]
+        found = []
+        for tag, info in (await self.ifindex.dump()).items():
+            if not tag.startswith(UPLINK_TAG):
+                continue
+            if info.name.startswith(AF_PACKET_PREFIX):
+                found.append(Uplink(tag=tag, host_ifname=info.name[len(AF_PACKET_PREFIX):]))
+            else:
+                found.append(Uplink(tag=tag, vpp_name=info.name))
+        return found

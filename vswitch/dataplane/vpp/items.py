@@ -78,13 +78,14 @@ class Loopback(Item):
 
 
 class Uplink(Item):
-    """The node's NIC as seen by VPP through af_packet (the interface VPP
-    takes over at start-up with af_xdp or dpdk is configured in startup.conf
-    instead, see startup.py)."""
+    """The node's NIC in VPP: an af_packet on the Linux interface
+    `host_ifname`, or (`vpp_name` set instead) the interface VPP made at
+    start-up from startup.conf (af_xdp, dpdk), which the agent only tags."""
 
     kind: ClassVar[str] = "vpp.uplink"
     tag: str
-    host_ifname: str
+    host_ifname: str = ""
+    vpp_name: str = ""
 
     def key(self) -> str:
         return interface_key(self.tag)

@@ -49,6 +49,7 @@ from vswitch.dataplane.vpp.items import (
     state_key,
 )
 from vswitch.dataplane.vpp.options import VppOptions
+from vswitch.dataplane.vpp.startup import UPLINK_VPP_NAME
 from vswitch.engine.item import Item
 from vswitch.podstore import PodRecord
 from vswitch.render.uplink import kept_addresses, kept_routes
@@ -106,11 +107,19 @@ def uplink_addresses(view: AgentView) -> list[str]:
     return [str(ipaddress.ip_interface(view.node.record.node_ip))] if view.node.record.node_ip else []
 
 
-def render_uplink(view: AgentView, options: VppOptions) -> Iterator[Item]:
+def uplink_item(view: AgentView, options: VppOptions) -> Uplink | None:
+    if options.process.enabled and options.process.startup.uplink.driver != "af_packet":
+        # VPP took the NIC at start-up (af_xdp, dpdk) under a name of ours.
+        return Uplink(tag=UPLINK, vpp_name=UPLINK_VPP_NAME)
     name = options.uplink_interface or (view.stolen.interface_name if view.stolen is not None else "")
-    if not name:
+    return Uplink(tag=UPLINK, host_ifname=name) if name else None
+
+
+def render_uplink(view: AgentView, options: VppOptions) -> Iterator[Item]:
+    uplink = uplink_item(view, options)
+    if uplink is None:
         return
-    yield Uplink(tag=UPLINK, host_ifname=name)
+    yield uplink
     yield InterfaceState(tag=UPLINK)
     address_keys = []
     for cidr in uplink_addresses(view):

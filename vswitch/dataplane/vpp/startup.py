@@ -15,6 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# What VPP calls the uplink it creates at start (af_xdp, dpdk), so that the
+# agent finds it by name whatever the driver would have called it.
+UPLINK_VPP_NAME = "uplink0"
 PCI_ADDRESS = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 
 
@@ -95,7 +98,8 @@ def render_startup_conf(config: StartupConfig) -> str:
         out += _section("statseg", ["page-size default-4k"])
     out += _section("plugins", _plugins(uplink.driver))
     if uplink.driver == "dpdk":
-        out += _section("dpdk", [f"dev {uplink.pci_address} {{ num-rx-queues {uplink.rx_queues} }}"])
+        device = f"dev {uplink.pci_address} {{ name {UPLINK_VPP_NAME} num-rx-queues {uplink.rx_queues} }}"
+        out += _section("dpdk", [device])
     return "\n".join(out)
 
 
@@ -104,4 +108,5 @@ def render_uplink_cli(config: StartupConfig) -> str:
     uplink = config.uplink
     if uplink.driver != "af_xdp":
         return ""
-    return f"create interface af_xdp host-if {uplink.interface} num-rx-queues {uplink.rx_queues} name uplink0\n"
+    return (f"create interface af_xdp host-if {uplink.interface} num-rx-queues {uplink.rx_queues} "
+            f"name {UPLINK_VPP_NAME}\n")
