@@ -61,7 +61,7 @@ class VppRuntime:
             self.controller.submit(Resync("vpp reconnected"))
 
     def health(self) -> dict[str, object]:
-        connected = bool(self.backend is not None and getattr(self.backend.connection, "connected", False))
+        connected = self.backend is not None and self.backend.connection.connected
         report: dict[str, object] = {"connected": connected}
         ready = connected
         if self.supervisor is not None:

@@ -54,6 +54,9 @@ Listener = Callable[[], None]
 class VppConnection(Protocol):
     listeners: list[Listener]
 
+    @property
+    def connected(self) -> bool: ...
+
     async def connect(self) -> None: ...
 
     async def call(self, message: str, **fields: Any) -> Any: ...
