@@ -132,3 +132,14 @@ def test_policy_never_ends_the_agent_with_a_clear_message(node_factory) -> None:
     assert node.agent_log is not None and "restart policy 'never'" in node.agent_log.read_text()
     node.agent = None
     assert nic_state(node)[0] == ["10.77.0.2/24"]
+
+
+def test_vpp_dies_with_a_killed_agent_and_the_next_agent_runs_its_own(node_factory) -> None:
+    node = node_factory()
+    first = vpp_pid(node)
+    assert first is not None
+    node.stop_agent(signal.SIGKILL)
+    wait_for(lambda: not pid_alive(first), 10, "VPP to die with its agent")
+    node.start_agent()
+    assert vpp_pid(node) not in (None, first)
+    assert readiness(node)[0] == 200

@@ -74,6 +74,8 @@ def test_vpp_takes_the_stolen_nic_and_linux_routes_through_vpp(vpp_stn_node) -> 
         "10.1.0.0/16": "172.30.1.1", "10.96.0.0/12": "172.30.1.1",
         "10.77.0.0/24": "172.30.1.1", "10.78.0.0/16": "172.30.1.1"}
     assert routes["10.78.0.0/16"]["prefsrc"] == "10.77.0.2"
+    # Should STN put the NIC back behind the agent's back, the NIC's own routes win.
+    assert routes["10.78.0.0/16"]["metric"] > 1024 and "metric" not in routes["10.1.0.0/16"]
     neighbours = json.loads(labns.ip("-j", "neigh", "show", "dev", "vpp-host", netns=node.name).stdout)
     assert [n["dst"] for n in neighbours if "PERMANENT" in n.get("state", [])] == ["172.30.1.1"]
 

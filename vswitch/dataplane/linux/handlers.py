@@ -220,15 +220,20 @@ class RouteHandler:
             spec["flags"] = RTNH_F_ONLINK
         if item.src:
             spec["prefsrc"] = item.src
+        if item.metric:
+            spec["priority"] = item.metric
         await ipr.route("replace", **spec)
 
     async def update(self, old: Route, new: Route) -> None:
+        if old.metric != new.metric:
+            # The metric is part of a route's identity: replace would add a second one.
+            await self.delete(old)
         await self.create(new)
 
     async def delete(self, item: Route) -> None:
         try:
             ipr = await self.netns.get(item.netns)
-            await ipr.route("del", dst=item.dst, table=MAIN_TABLE, proto=ROUTE_PROTO)
+            await ipr.route("del", dst=item.dst, table=MAIN_TABLE, proto=ROUTE_PROTO, priority=item.metric)
         except NetnsGone:
             pass
         except NetlinkError as exc:
@@ -254,7 +259,7 @@ class RouteHandler:
                 route = Route(netns=netns, dst=f"{dst}/{r['dst_len']}", ifname=names.get(r.get("RTA_OIF"), ""),
                               gateway=r.get("RTA_GATEWAY") or "", scope=RT_SCOPE_NAME.get(r["scope"], "universe"),
                               onlink=bool(r["flags"] & RTNH_F_ONLINK), src=r.get("RTA_PREFSRC") or "",
-                              link_key="")
+                              metric=r.get("RTA_PRIORITY") or 0, link_key="")
                 want = wanted.get(route.key())
                 if want is not None:
                     # Dependencies are the renderer's, not the kernel's: adopt them.

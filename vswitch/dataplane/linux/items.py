@@ -69,6 +69,8 @@ class Route(Item):
     onlink: bool = False
     # The source address the node picks for traffic on this route ("" : the kernel's choice).
     src: str = ""
+    # 0 unless the route must yield to someone else's for the same destination.
+    metric: int = 0
     link_key: str
     # Other items this route needs (the address of its gateway's subnet, ...).
     after: tuple[str, ...] = ()

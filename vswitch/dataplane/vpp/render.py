@@ -61,6 +61,8 @@ HOST_LINK = HOST_TAG + "main"
 # The Linux end of the host interconnect.
 HOST_IFNAME = "vpp-host"
 POD_VRF_NAME = "contiv-pods"
+# Above any metric a NIC's routes normally have (DHCP clients use 100-1024).
+NIC_YIELD_METRIC = 4096
 
 
 def _mac(first_byte: int, digest: bytes) -> str:
@@ -180,9 +182,11 @@ def _stolen_through_vpp(view: AgentView, vpp_ip: str, link_key: str) -> Iterator
     # The subnets the NIC was on, then the routes someone had added to it.
     destinations = dict.fromkeys([*(str(ipaddress.ip_interface(c).network) for c in addresses),
                                   *(route.dst for route in kept_routes(view.stolen))])
+    # Behind the NIC's own routes: should STN give the NIC back while these
+    # are still here (the agent killed), the NIC's routes win by metric.
     for dst in destinations:
-        yield Route(netns=HOST, dst=dst, ifname=HOST_IFNAME, gateway=vpp_ip, src=source, link_key=link_key,
-                    after=after)
+        yield Route(netns=HOST, dst=dst, ifname=HOST_IFNAME, gateway=vpp_ip, src=source, metric=NIC_YIELD_METRIC,
+                    link_key=link_key, after=after)
 
 
 def render_pods(view: AgentView, options: VppOptions) -> Iterator[Item]:

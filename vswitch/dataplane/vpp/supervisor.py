@@ -2,7 +2,8 @@
 
 VPP is started in its own session so a Ctrl-C at the agent's terminal does
 not reach it behind the agent's back; the agent decides (stop() or
-forward()). Its stdout and stderr are appended to `<startup_conf>.log`, a
+forward()); but it dies with the agent (a parent-death signal), so a
+killed agent's successor starts a VPP of its own. Its stdout and stderr are appended to `<startup_conf>.log`, a
 file rather than a pipe, so a chatty VPP can never block on a full pipe
 that nobody reads.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -64,6 +66,17 @@ class VppProcessHealth(BaseModel):
     gave_up: bool
     # When VPP last started or exited, whichever came later.
     since: datetime | None
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # In the child, before exec: a VPP whose agent was killed would hold the
+    # API socket, so the next agent could not start its own, and would keep
+    # a NIC that STN gives back to Linux.
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -155,7 +168,7 @@ class VppSupervisor:
                 try:
                     process = await asyncio.create_subprocess_exec(
                         *argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                        start_new_session=True)
+                        start_new_session=True, preexec_fn=_die_with_parent)
                 except OSError as exc:
                     raise VppStartFailed(f"cannot run {argv[0]}: {exc}") from exc
                 self._process = process
