@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -68,15 +67,10 @@ class VppProcessHealth(BaseModel):
     since: datetime | None
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    # In the child, before exec: a VPP whose agent was killed would hold the
-    # API socket, so the next agent could not start its own, and would keep
-    # a NIC that STN gives back to Linux.
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+# util-linux's setpriv sets the parent-death signal and execs VPP. Doing it
+# in a preexec_fn instead would run Python in a child forked from a process
+# with gRPC threads, which can crash or hang the child before exec.
+DIE_WITH_PARENT = ("setpriv", "--pdeathsig", "KILL", "--")
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -158,7 +152,9 @@ class VppSupervisor:
         with contextlib.suppress(FileNotFoundError):
             api_socket.unlink()
 
-        argv = (*options.command, "-c", str(options.startup_conf))
+        # VPP dies with the agent: a VPP whose agent was killed would hold the
+        # API socket, so the next agent could not start its own.
+        argv = (*DIE_WITH_PARENT, *options.command, "-c", str(options.startup_conf))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as output:
             log_offset = output.tell()
@@ -168,7 +164,7 @@ class VppSupervisor:
                 try:
                     process = await asyncio.create_subprocess_exec(
                         *argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                        start_new_session=True, preexec_fn=_die_with_parent)
+                        start_new_session=True)
                 except OSError as exc:
                     raise VppStartFailed(f"cannot run {argv[0]}: {exc}") from exc
                 self._process = process
